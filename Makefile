@@ -1,0 +1,50 @@
+# pocketlm — one Makefile. `make` builds the native CLI; `make test` runs every test.
+CC      ?= gcc
+EMCC    ?= emcc
+# -Werror keeps warnings from piling up; no -ffast-math: kernels are compared against _ref
+CFLAGS  ?= -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror
+# sanitizers for the unit tests: bad input must never read out of bounds
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS  := -lm
+# Debian's emcc 3.1.6 needs this to find its acorn optimizer (TOOLCHAIN.md)
+export NODE_PATH ?= /usr/share/nodejs
+
+LIB_SRC   := $(wildcard src/*.c src/kernels/*.c src/models/*.c)
+TOOL_SRC  := $(wildcard tools/*.c)
+C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+# C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
+EMFLAGS_TEST := -O2 -msimd128 -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
+
+.PHONY: all test test-c test-wasm test-conformance fixtures clean
+all: build/pocketlm
+
+build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
+	@mkdir -p build
+	$(CC) $(CFLAGS) -o $@ $(LIB_SRC) $(TOOL_SRC) $(LDLIBS)
+
+# ---- tests ----
+# native unit tests under ASan/UBSan (test sources may link the tools' GGUF writer)
+build/san/%: tests/%.c $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC)) $(wildcard src/*.h src/*/*.h tools/*.h tests/*.h)
+	@mkdir -p build/san
+	$(CC) -std=c11 -Wall -Wextra $(SANFLAGS) -DLM_NO_CLI_MAIN -o $@ $< $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC)) $(LDLIBS)
+
+test-c: $(addprefix build/san/,$(C_TESTS))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+# kernel parity (SIMD128 vs _ref) under Node over the wasm build
+build/wasm/test_kernels.cjs: tests/test_kernels.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h tests/*.h)
+	@mkdir -p build/wasm
+	$(EMCC) -std=c11 -Wall $(EMFLAGS_TEST) -o $@ $< $(LIB_SRC)
+
+test-wasm: build/wasm/test_kernels.cjs
+	node $<
+
+# conformance against llama.cpp (node-llama-cpp): generated models, teacher-forced logits
+test-conformance: build/pocketlm
+	node tests/conformance/run.mjs
+
+test: test-c test-wasm test-conformance
+
+clean:
+	rm -rf build

@@ -1,0 +1,140 @@
+// load.c — shared metadata and tensor binding for the architecture files. Every value read from
+// the file is checked here before any architecture uses it.
+#include "arch.h"
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *arch_key(const lm_model *m, const char *key, char *buf, size_t cap) {
+    snprintf(buf, cap, key, m->arch->name);
+    return buf;
+}
+
+lm_status ld_u32(const lm_model *m, const char *key, uint32_t *out, lm_presence p, uint32_t def) {
+    char k[128];
+    lm_status s = gguf_get_u32(&m->g, arch_key(m, key, k, sizeof k), out);
+    if (s == LM_MISSING_KEY && p == LM_OPTIONAL) { *out = def; return LM_OK; }
+    return s;
+}
+
+lm_status ld_f32(const lm_model *m, const char *key, float *out, lm_presence p, float def) {
+    char k[128];
+    lm_status s = gguf_get_f32(&m->g, arch_key(m, key, k, sizeof k), out);
+    if (s == LM_MISSING_KEY && p == LM_OPTIONAL) { *out = def; return LM_OK; }
+    return s;
+}
+
+static int32_t *layer_field(lm_model *m, int il, size_t field) { return (int32_t *)((char *)&m->layers[il] + field); }
+
+lm_status ld_per_layer(lm_model *m, const char *key, size_t field, lm_presence p, int32_t def) {
+    char k[128];
+    const gguf_kv *kv = gguf_find(&m->g, arch_key(m, key, k, sizeof k));
+    if (kv && kv->type == GGUF_ARRAY) {
+        if (!gguf_arr_is_int(kv) || kv->n != (uint64_t)m->n_layer)
+            return lm_fail(LM_CORRUPT, "key '%s': array of %llu (type %u), expected %d integers",
+                           k, (unsigned long long)kv->n, kv->arr_type, m->n_layer);
+        for (int il = 0; il < m->n_layer; il++) {
+            int64_t v = gguf_arr_int(kv, (uint64_t)il);
+            if (v < 0 || v > (1 << 20)) return lm_fail(LM_CORRUPT, "key '%s'[%d] = %lld is out of range", k, il, (long long)v);
+            *layer_field(m, il, field) = (int32_t)v;
+        }
+        return LM_OK;
+    }
+    uint32_t v;
+    lm_status s = ld_u32(m, key, &v, p, (uint32_t)def);
+    if (s != LM_OK) return s;
+    if (v > (1 << 20)) return lm_fail(LM_CORRUPT, "key '%s' = %u is out of range", k, v);
+    for (int il = 0; il < m->n_layer; il++) *layer_field(m, il, field) = (int32_t)v;
+    return LM_OK;
+}
+
+lm_status ld_per_layer_bool(lm_model *m, const char *key, size_t field, lm_presence p) {
+    char k[128];
+    const gguf_kv *kv = gguf_find(&m->g, arch_key(m, key, k, sizeof k));
+    if (!kv) return p == LM_OPTIONAL ? LM_MISSING_KEY : lm_fail(LM_MISSING_KEY, "metadata key '%s' is missing", k);
+    if (!gguf_arr_is_int(kv) || kv->n != (uint64_t)m->n_layer)
+        return lm_fail(LM_CORRUPT, "key '%s': expected an array of %d bools", k, m->n_layer);
+    for (int il = 0; il < m->n_layer; il++) *(bool *)((char *)&m->layers[il] + field) = gguf_arr_int(kv, (uint64_t)il) != 0;
+    return LM_OK;
+}
+
+lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p) {
+    char n[96];
+    if (il >= 0) { char f[96]; snprintf(f, sizeof f, "blk.%%d.%s", name); snprintf(n, sizeof n, f, il); }
+    else snprintf(n, sizeof n, "%s", name);
+    memset(t, 0, sizeof *t);
+    const gguf_tensor_info *ti = gguf_find_tensor(&m->g, n);
+    if (!ti) return p == LM_OPTIONAL ? LM_OK : lm_fail(LM_MISSING_TENSOR, "tensor '%s' is missing", n);
+    int64_t got_rows = ti->ne[1] * ti->ne[2] * ti->ne[3];
+    if (ti->ne[0] != cols || got_rows != rows)
+        return lm_fail(LM_BAD_SHAPE, "tensor '%s': shape [%lld][%lld], expected [%lld][%lld]",
+                       n, (long long)got_rows, (long long)ti->ne[0], (long long)rows, (long long)cols);
+    bool vector = ti->n_dims == 1;       // norms, scales, rope factors: read directly as floats
+    bool ok = vector ? ti->type == LM_TYPE_F32 : ti->type < LM_TYPE_COUNT && lm_kernels_ref.vec_dot[ti->type];
+    if (!ok) return lm_fail(LM_UNSUPPORTED_TYPE, "tensor '%s': type %s is not supported%s", n,
+                            lm_type_name((int)ti->type), vector ? " for a vector (f32 only)" : "");
+    const uint8_t *data = gguf_tensor_data(&m->g, ti);
+    if (!data) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", n);
+    if ((uintptr_t)data % 4) return lm_fail(LM_CORRUPT, "tensor '%s': data is not 4-byte aligned", n);
+    *t = (lm_tensor){ data, (lm_type)ti->type, rows, cols, lm_row_bytes((int)ti->type, cols) };
+    return LM_OK;
+}
+
+lm_status ld_common_hparams(lm_model *m) {
+    uint32_t E, L, ctx;
+    lm_status s;
+    if ((s = ld_u32(m, "%s.embedding_length", &E, LM_REQUIRED, 0)) ||
+        (s = ld_u32(m, "%s.block_count", &L, LM_REQUIRED, 0)) ||
+        (s = ld_u32(m, "%s.context_length", &ctx, LM_REQUIRED, 0)) ||
+        (s = ld_f32(m, "%s.attention.layer_norm_rms_epsilon", &m->eps, LM_REQUIRED, 0)))
+        return s;
+    if (E == 0 || E > 65536) return lm_fail(LM_CORRUPT, "%s.embedding_length = %u is out of range", m->arch->name, E);
+    if (L == 0 || L > LM_MAX_LAYERS) return lm_fail(LM_CORRUPT, "%s.block_count = %u is out of range", m->arch->name, L);
+    if (ctx == 0 || ctx > (1u << 24)) return lm_fail(LM_CORRUPT, "%s.context_length = %u is out of range", m->arch->name, ctx);
+    if (!(m->eps > 0.0f && m->eps < 1.0f)) return lm_fail(LM_CORRUPT, "%s.attention.layer_norm_rms_epsilon = %g is out of range", m->arch->name, m->eps);
+    m->n_embd = (int32_t)E;  m->n_layer = (int32_t)L;  m->n_ctx_train = (int32_t)ctx;
+    m->layers = calloc((size_t)L, sizeof *m->layers);
+    if (!m->layers) return lm_fail(LM_NOMEM, "layer table");
+    if ((s = ld_per_layer(m, "%s.attention.head_count", offsetof(lm_layer, n_head), LM_REQUIRED, 0)) ||
+        (s = ld_per_layer(m, "%s.feed_forward_length", offsetof(lm_layer, n_ff), LM_REQUIRED, 0)))
+        return s;
+    char k[128];
+    if (gguf_find(&m->g, arch_key(m, "%s.attention.head_count_kv", k, sizeof k)))
+        return ld_per_layer(m, "%s.attention.head_count_kv", offsetof(lm_layer, n_head_kv), LM_REQUIRED, 0);
+    for (int il = 0; il < m->n_layer; il++) m->layers[il].n_head_kv = m->layers[il].n_head;
+    return LM_OK;
+}
+
+lm_status ld_check_layers(const lm_model *m) {
+    for (int il = 0; il < m->n_layer; il++) {
+        const lm_layer *L = &m->layers[il];
+        if (L->n_head < 1 || L->n_head > 1024 || L->n_head_kv < 1 || L->n_head % L->n_head_kv)
+            return lm_fail(LM_CORRUPT, "layer %d: %d heads with %d KV heads", il, L->n_head, L->n_head_kv);
+        if (L->head_dim < 2 || L->head_dim > 4096 || L->head_dim % 2)
+            return lm_fail(LM_CORRUPT, "layer %d: head size %d is out of range", il, L->head_dim);
+        if (L->n_rot < 2 || L->n_rot > L->head_dim || L->n_rot % 2)
+            return lm_fail(LM_CORRUPT, "layer %d: rope dimension %d does not fit head size %d", il, L->n_rot, L->head_dim);
+        if (L->n_ff < 1) return lm_fail(LM_CORRUPT, "layer %d: feed-forward length %d", il, L->n_ff);
+        if (!(L->rope_base > 0.0f) || !(L->rope_scale > 0.0f) || !isfinite(L->rope_base))
+            return lm_fail(LM_CORRUPT, "layer %d: rope base %g / scale %g", il, L->rope_base, L->rope_scale);
+    }
+    return LM_OK;
+}
+
+lm_status ld_embeddings(lm_model *m) {
+    const gguf_tensor_info *te = gguf_find_tensor(&m->g, "token_embd.weight");
+    if (!te) return lm_fail(LM_MISSING_TENSOR, "tensor 'token_embd.weight' is missing");
+    if (te->n_dims != 2 || te->ne[1] < 1 || te->ne[1] > (1 << 24))
+        return lm_fail(LM_BAD_SHAPE, "tensor 'token_embd.weight': %lld rows is not a vocabulary size", (long long)te->ne[1]);
+    m->n_vocab = (int32_t)te->ne[1];
+    int64_t E = m->n_embd, V = m->n_vocab;
+    lm_status s;
+    if ((s = ld_tensor(m, &m->tok_embd, "token_embd.weight", -1, V, E, LM_REQUIRED)) ||
+        (s = ld_tensor(m, &m->output_norm, "output_norm.weight", -1, 1, E, LM_REQUIRED)) ||
+        (s = ld_tensor(m, &m->output, "output.weight", -1, V, E, LM_OPTIONAL)))
+        return s;
+    if (!m->output.data) m->output = m->tok_embd;   // tied LM head
+    return LM_OK;
+}
