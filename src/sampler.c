@@ -61,16 +61,33 @@ static double rng_uniform(uint64_t *state) {
     return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
 }
 
-// e^x for x <= 0 from + - * / and the exact floor/ldexp. libm's exp may differ by an ulp
-// between glibc and Emscripten's musl, and one ulp can move a pick. Cody-Waite reduction
-// x = k ln2 + r with |r| <= ln2/2, then Taylor to degree 13 (relative error < 1e-15).
+// 2^(j/32), j = 0..31, correctly rounded (hex so that every compiler reads the same bits).
+static const double EXP2_32[32] = {
+    0x1.0000000000000p+0, 0x1.059b0d3158574p+0, 0x1.0b5586cf9890fp+0, 0x1.11301d0125b51p+0,
+    0x1.172b83c7d517bp+0, 0x1.1d4873168b9aap+0, 0x1.2387a6e756238p+0, 0x1.29e9df51fdee1p+0,
+    0x1.306fe0a31b715p+0, 0x1.371a7373aa9cbp+0, 0x1.3dea64c123422p+0, 0x1.44e086061892dp+0,
+    0x1.4bfdad5362a27p+0, 0x1.5342b569d4f82p+0, 0x1.5ab07dd485429p+0, 0x1.6247eb03a5585p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.71f75e8ec5f74p+0, 0x1.7a11473eb0187p+0, 0x1.82589994cce13p+0,
+    0x1.8ace5422aa0dbp+0, 0x1.93737b0cdc5e5p+0, 0x1.9c49182a3f090p+0, 0x1.a5503b23e255dp+0,
+    0x1.ae89f995ad3adp+0, 0x1.b7f76f2fb5e47p+0, 0x1.c199bdd85529cp+0, 0x1.cb720dcef9069p+0,
+    0x1.d5818dcfba487p+0, 0x1.dfc97337b9b5fp+0, 0x1.ea4afa2a490dap+0, 0x1.f50765b6e4540p+0,
+};
+
+// e^x for x <= 0 from + - * and the exact floor. libm's exp may differ by an ulp between
+// glibc and Emscripten's musl, and one ulp can move a pick. It runs once or twice per
+// candidate (262144 on Gemma), hence the table: x = (32m + j) ln2/32 + r with |r| <= ln2/64,
+// e^x = 2^m * 2^(j/32) * e^r, e^r by Taylor to degree 6 (relative error ~3e-16 overall).
 static double det_exp(double x) {
     if (!(x > -708.0)) return 0.0;        // also NaN; e^-708 is below any weight that matters
-    double k = floor(x * 1.4426950408889634 + 0.5);
-    double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
-    double e = 1.0;
-    for (int i = 13; i >= 1; i--) e = 1.0 + r * e / i;
-    return ldexp(e, (int)k);
+    double k = floor(x * (32 / 0.69314718055994530942) + 0.5);       // > -32700: 2^m normal
+    // ln2/32 split in two (fdlibm's ln2_hi has 32 zero low bits, so k * hi is exact)
+    double r = (x - k * (6.93147180369123816490e-01 / 32)) - k * (1.90821492927058770002e-10 / 32);
+    double e = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720))))));
+    int32_t ki = (int32_t)k, j = ki & 31, m = (ki - j) / 32;        // ki = 32m + j, 0 <= j < 32
+    uint64_t bits = (uint64_t)(1023 + m) << 52;                     // 2^m, a normal double
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * EXP2_32[j] * scale;
 }
 
 // ---- params, lifecycle, penalty window ----

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #define LM_GEN_MAX_LAYERS 128
+#define BRANCH_GAIN 0.3f   // residual-branch output projections
+#define OUT_NORM    2.0f   // final norm weight: logits spread enough to avoid near-ties
+#define QK_NORM_G4  0.35f  // gemma4 q/k norm weights: attention scale is 1.0, keep scores soft
 
 typedef struct {
     const char *name, *arch;
@@ -82,8 +85,10 @@ static void tensor(gen *g, const char *name, int type, int64_t cols, int64_t row
     gw_tensor_gen(g->w, name, rows ? (uint32_t)type : LM_TYPE_F32, rows ? 2 : 1, ne, fill_row, f);
 }
 
-static void matrix(gen *g, const char *name, int64_t in, int64_t out) {
-    tensor(g, name, g->type, in, out, K_PLAIN, sqrtf(3.0f / (float)in), 0.0f);
+// gain < 1 on the projections that write into the residual stream keeps each layer's update
+// small, which keeps the random model from amplifying rounding noise (engines then agree).
+static void matrix(gen *g, const char *name, int64_t in, int64_t out, float gain) {
+    tensor(g, name, g->type, in, out, K_PLAIN, gain * sqrtf(3.0f / (float)in), 0.0f);
 }
 
 static void norm(gen *g, const char *name, int64_t n, float center) { tensor(g, name, 0, n, 0, K_PLAIN, 0.1f * center, center); }
@@ -107,23 +112,23 @@ static void layer_tensors(gen *g, int il) {
     char n[96];
 #define NAME(x) (snprintf(n, sizeof n, "blk.%d." x, il), n)
     norm(g, NAME("attn_norm.weight"), E, 1.0f);
-    matrix(g, NAME("attn_q.weight"), E, qd);
-    if (own_kv) { matrix(g, NAME("attn_k.weight"), E, kvd); matrix(g, NAME("attn_v.weight"), E, kvd); }
-    matrix(g, NAME("attn_output.weight"), qd, E);
+    matrix(g, NAME("attn_q.weight"), E, qd, 1.0f);
+    if (own_kv) { matrix(g, NAME("attn_k.weight"), E, kvd, 1.0f); matrix(g, NAME("attn_v.weight"), E, kvd, 1.0f); }
+    matrix(g, NAME("attn_output.weight"), qd, E, BRANCH_GAIN);
     if (gemma) {
-        norm(g, NAME("attn_q_norm.weight"), D, g4 ? 0.5f : 1.0f);
-        if (own_kv) norm(g, NAME("attn_k_norm.weight"), D, g4 ? 0.5f : 1.0f);
+        norm(g, NAME("attn_q_norm.weight"), D, g4 ? QK_NORM_G4 : 1.0f);
+        if (own_kv) norm(g, NAME("attn_k_norm.weight"), D, g4 ? QK_NORM_G4 : 1.0f);
         norm(g, NAME("post_attention_norm.weight"), E, 1.0f);
         norm(g, NAME("post_ffw_norm.weight"), E, 1.0f);
     }
     norm(g, NAME("ffn_norm.weight"), E, 1.0f);
-    matrix(g, NAME("ffn_gate.weight"), E, F);
-    matrix(g, NAME("ffn_up.weight"), E, F);
-    matrix(g, NAME("ffn_down.weight"), F, E);
+    matrix(g, NAME("ffn_gate.weight"), E, F, 1.0f);
+    matrix(g, NAME("ffn_up.weight"), E, F, 1.0f);
+    matrix(g, NAME("ffn_down.weight"), F, E, BRANCH_GAIN);
     if (g4) tensor(g, NAME("layer_output_scale.weight"), 0, 1, 0, K_PLAIN, 0.2f, 0.7f);
     if (g4 && s->P) {
-        matrix(g, NAME("inp_gate.weight"), E, s->P);
-        matrix(g, NAME("proj.weight"), s->P, E);
+        matrix(g, NAME("inp_gate.weight"), E, s->P, 1.0f);
+        matrix(g, NAME("proj.weight"), s->P, E, BRANCH_GAIN);
         norm(g, NAME("post_norm.weight"), E, 1.0f);
     }
 #undef NAME
@@ -132,7 +137,7 @@ static void layer_tensors(gen *g, int il) {
 static void all_tensors(gen *g) {
     const shape *s = g->s;
     tensor(g, "token_embd.weight", g->type, s->E, s->V, K_EMBD, 0.05f * sqrtf(3.0f), 0.0f);
-    norm(g, "output_norm.weight", s->E, 3.0f);
+    norm(g, "output_norm.weight", s->E, OUT_NORM);
     if (!strcmp(s->arch, "gemma4")) {
         bool any_full = false;
         for (int il = 0; il < g->n_layer; il++) any_full |= is_full(s, il);
@@ -140,7 +145,7 @@ static void all_tensors(gen *g) {
         if (s->P) {
             int64_t LP = (int64_t)g->n_layer * s->P;
             tensor(g, "per_layer_token_embd.weight", g->type, LP, s->V, K_PLAIN, 0.05f * sqrtf(3.0f), 0.0f);
-            matrix(g, "per_layer_model_proj.weight", s->E, LP);
+            matrix(g, "per_layer_model_proj.weight", s->E, LP, 1.0f);
             norm(g, "per_layer_proj_norm.weight", s->P, 1.0f);
         }
     }
