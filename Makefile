@@ -16,7 +16,7 @@ C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
 EMFLAGS_TEST := -O2 -msimd128 -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
-.PHONY: all test test-c test-wasm test-conformance fixtures clean
+.PHONY: all test test-c test-wasm test-conformance fixtures clean demo
 all: build/pocketlm
 
 build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
@@ -48,3 +48,11 @@ test: test-c test-wasm test-conformance
 
 clean:
 	rm -rf build
+
+# demo: the native engine on a generated Gemma-4-shaped model (and stories260K when available)
+demo: build/pocketlm
+	build/pocketlm gen --model gemma4-e2b-tiny --type q4_0 -o build/demo-gemma4.gguf --seed 1
+	build/pocketlm info -m build/demo-gemma4.gguf | head -13
+	build/pocketlm run -m build/demo-gemma4.gguf --tokens 2,300,301,302 -n 24 --temp 0.8 --seed 1
+	@if [ -f ../shared/data/stories260K.gguf ]; then echo "stories260K, greedy from 'Once upon a time':"; \
+	  build/pocketlm run -m ../shared/data/stories260K.gguf --tokens 1,403,407,261,378 -n 48 --temp 0; fi

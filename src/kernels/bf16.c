@@ -18,3 +18,30 @@ float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
     for (int64_t i = 0; i < n; i++) sum += (double)lm_bf16_to_f32(x[i]) * (double)lm_bf16_to_f32(y[i]);
     return (float)sum;
 }
+
+#if defined(__wasm_simd128__)
+#include "simd128.h"
+
+// bf16 -> f32 is a 16-bit shift (even elements) or a mask (odd elements), and
+// products are exact in f32 (8-bit significands). Summation as vec_dot_f16_simd128;
+// tolerance LM_TOL_FLOAT_DOT.
+float vec_dot_bf16_simd128(int64_t n, const void *w, const void *a) {
+    const uint16_t *x = w, *y = a;
+    double sum = 0.0;
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int64_t end = i + 256 < n8 ? i + 256 : n8;
+        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+        for (; i < end; i += 8) {
+            v128_t xl, xh, yl, yh;                // even / odd elements as f32
+            lm_split_u16x8_hi(wasm_v128_load(x + i), &xl, &xh);
+            lm_split_u16x8_hi(wasm_v128_load(y + i), &yl, &yh);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xl, yl));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xh, yh));
+        }
+        sum += lm_hsum_f32x4_f64(wasm_f32x4_add(s0, s1));
+    }
+    for (; i < n; i++) sum += (double)lm_bf16_to_f32(x[i]) * (double)lm_bf16_to_f32(y[i]);
+    return (float)sum;
+}
+#endif

@@ -62,6 +62,26 @@ void  geglu_ref(float *y, const float *g, const float *u, int n);
 void  gelu_ref(float *y, const float *x, int n);
 void  swiglu_ref(float *y, const float *g, const float *u, int n);
 
+#if defined(__wasm_simd128__)
+// ---- wasm SIMD128 twins (each below its _ref in the same file; parity in tests/test_kernels.c) ----
+float vec_dot_f32_simd128 (int64_t n, const void *w, const void *a);
+float vec_dot_f16_simd128 (int64_t n, const void *w, const void *a);
+float vec_dot_bf16_simd128(int64_t n, const void *w, const void *a);
+void  quantize_q8_0_simd128(const float *src, void *dst, int64_t n);   // bit-identical to _ref
+void  quantize_q8_1_simd128(const float *src, void *dst, int64_t n);   // bit-identical to _ref
+void  quantize_q8_k_simd128(const float *src, void *dst, int64_t n);   // bit-identical to _ref
+float vec_dot_q8_0_q8_0_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q4_0_q8_0_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q4_1_q8_1_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q4_k_q8_k_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q5_k_q8_k_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a);
+
+void  rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps);
+void  softmax_simd128(float *x, int n);
+void  swiglu_simd128(float *y, const float *g, const float *u, int n);
+#endif
+
 // Rounds to nearest, ties to even (ggml's nearest_int and _mm_round_ps semantics).
 static inline int lm_nearest_int(float f) {
     float v = f + 12582912.0f;   // 1.5 * 2^23: the mantissa then holds round-half-even(f)

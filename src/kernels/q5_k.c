@@ -59,3 +59,47 @@ float vec_dot_q5_k_q8_k_ref(int64_t n, const void *w, const void *a) {
     }
     return sum;
 }
+
+#if defined(__wasm_simd128__)
+#include "simd128.h"
+
+// Exact sum_j sc[j] * (codes of sub-block j . activations) for one super-block. Fifth bits:
+// qh[l] in u16 lanes, pre-shifted left by 4 (3) so that >> 2c and & 16 leaves bit 2c (2c+1)
+// worth 16, the low-nibble (high-nibble) sub-block's fifth bit in chunk c.
+static inline int32_t q5_k_isum(const uint8_t *qs, const uint8_t *qh, const int8_t *p, const uint8_t sc[8]) {
+    const v128_t m4 = wasm_i16x8_splat(15), b4 = wasm_i16x8_splat(16);
+    v128_t h4[4], h3[4], acc = wasm_i32x4_splat(0);
+    for (int t = 0; t < 4; t++) {
+        v128_t h = wasm_u16x8_load8x8(qh + 8*t);
+        h4[t] = wasm_i16x8_shl(h, 4);
+        h3[t] = wasm_i16x8_shl(h, 3);
+    }
+    for (int c = 0; c < 4; c++, qs += 32, p += 64) {
+        v128_t lo = wasm_i32x4_splat(0), hi = lo;
+        for (int t = 0; t < 4; t++) {
+            v128_t v = wasm_u16x8_load8x8(qs + 8*t);
+            v128_t wl = wasm_v128_or(wasm_v128_and(v, m4), wasm_v128_and(wasm_u16x8_shr(h4[t], 2*c), b4));
+            v128_t wh = wasm_v128_or(wasm_u16x8_shr(v, 4), wasm_v128_and(wasm_u16x8_shr(h3[t], 2*c), b4));
+            lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wl, wasm_i16x8_load8x8(p + 8*t)));
+            hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wh, wasm_i16x8_load8x8(p + 32 + 8*t)));
+        }
+        acc = wasm_i32x4_add(acc, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2*c])));
+        acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2*c + 1])));
+    }
+    return lm_hsum_i32x4(acc);
+}
+
+// Bit-identical to _ref for the reasons given at vec_dot_q4_k_q8_k_simd128 (LM_TOL_KQUANT).
+float vec_dot_q5_k_q8_k_simd128(int64_t n, const void *w, const void *a) {
+    const block_q5_k *x = w;
+    const block_q8_k *y = a;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        uint8_t sc[8], m[8];
+        for (int j = 0; j < 8; j++) kq_get_scale_min(j, x[i].scales, &sc[j], &m[j]);
+        int32_t sumi = q5_k_isum(x[i].qs, x[i].qh, y[i].qs, sc), summ = lm_kq_min_dot(m, y[i].bsums);
+        sum += lm_f16_to_f32(x[i].d) * y[i].d * (float)sumi - lm_f16_to_f32(x[i].dmin) * y[i].d * (float)summ;
+    }
+    return sum;
+}
+#endif

@@ -61,3 +61,43 @@ float vec_dot_q6_k_q8_k_ref(int64_t n, const void *w, const void *a) {
     }
     return sum;
 }
+
+#if defined(__wasm_simd128__)
+#include "simd128.h"
+
+// Exact sum over one 128-element half of sc[e/16] * (code[e] - 32) * p[e]. For l in 0..31 the
+// four quarters k = 0..3 take: ql[l] low, ql[l+32] low, ql[l] high, ql[l+32] high nibble,
+// with qh[l] bits 2k..2k+1 as bits 4-5 (moved to 0x30 by <<4, <<2, as is, >>2). The scale is
+// multiplied in at i16 (|(code-32)*sc| <= 4096) so one accumulator serves all 8 groups.
+static inline v128_t q6_k_half(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, const int8_t *p) {
+    const v128_t m4 = wasm_i16x8_splat(15), m30 = wasm_i16x8_splat(0x30), off = wasm_i16x8_splat(32);
+    v128_t acc = wasm_i32x4_splat(0);
+    for (int l = 0; l < 32; l += 8) {             // scale index l/16 + 2k
+        v128_t a = wasm_u16x8_load8x8(ql + l), b = wasm_u16x8_load8x8(ql + 32 + l), h = wasm_u16x8_load8x8(qh + l);
+        v128_t q[4] = {
+            wasm_v128_or(wasm_v128_and(a, m4), wasm_v128_and(wasm_i16x8_shl(h, 4), m30)),
+            wasm_v128_or(wasm_v128_and(b, m4), wasm_v128_and(wasm_i16x8_shl(h, 2), m30)),
+            wasm_v128_or(wasm_u16x8_shr(a, 4), wasm_v128_and(h, m30)),
+            wasm_v128_or(wasm_u16x8_shr(b, 4), wasm_v128_and(wasm_u16x8_shr(h, 2), m30)),
+        };
+        for (int k = 0; k < 4; k++) {
+            v128_t w = wasm_i16x8_mul(wasm_i16x8_sub(q[k], off), wasm_i16x8_splat(sc[l/16 + 2*k]));
+            acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(w, wasm_i16x8_load8x8(p + 32*k + l)));
+        }
+    }
+    return acc;
+}
+
+// Integer parts exact, float epilogue as _ref: bit-identical to _ref (LM_TOL_KQUANT).
+float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a) {
+    const block_q6_k *x = w;
+    const block_q8_k *y = a;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        v128_t acc = wasm_i32x4_add(q6_k_half(x[i].ql, x[i].qh, x[i].scales, y[i].qs),
+                                    q6_k_half(x[i].ql + 64, x[i].qh + 32, x[i].scales + 8, y[i].qs + 128));
+        sum += lm_f16_to_f32(x[i].d) * y[i].d * (float)lm_hsum_i32x4(acc);
+    }
+    return sum;
+}
+#endif

@@ -1,0 +1,450 @@
+// test_kernels.c — kernel tests, run natively (make test-c) and under Node over wasm SIMD128
+// (make test-wasm):
+//   (a) hand-built blocks whose values were worked out on paper pin each block layout;
+//   (b) quantize -> dequantize round-trip error bounds per format;
+//   (c) vec_dot_ref of a weight row equals the double dot of the dequantized operands;
+//   (d) parity: lm_kernels_best against lm_kernels_ref for every vec_dot, quantizer and op.
+// Natively best == ref, so (d) is trivial there; under wasm it tests the *_simd128 kernels.
+#include "t.h"
+#include "../src/kernels/kernels.h"
+#include "../src/f16.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- parity tolerances: |best - ref| <= TOL * (1 + |ref|) ----
+// Layout or integer bugs give errors of order 1, so these only need to clear rounding noise.
+// f32/f16/bf16 dots: ref sums exact products in one double; SIMD sums in f32 lanes over chunks
+// of <= 256 elements, each flushed into a double. Seen up to 7e-6 over 40 seeds.
+#define LM_TOL_FLOAT_DOT 5e-5
+// q8_0/q4_0/q4_1 dots: per-block float terms are identical; _ref adds them in order into one
+// float (n/32 roundings of the running sum), SIMD into 4 float lanes. The difference is
+// mostly _ref's own rounding, relative to |ref| larger when the sum cancels: seen up to
+// 1.2e-5 over 40 seeds at n = 6144.
+#define LM_TOL_QBLOCK    1e-4
+// q4_k/q5_k/q6_k dots: exact int32 parts and _ref's float epilogue in _ref's order: identical.
+#define LM_TOL_KQUANT    0.0
+// rmsnorm: only the order of double additions differs -> identical floats in practice.
+#define LM_TOL_RMSNORM   1e-6
+// softmax/swiglu: exp by a polynomial within ~2 ulp of libm's expf, plus one division.
+#define LM_TOL_EXP_OPS   2e-6
+// gelu/geglu: the SIMD table uses _ref (fp16 table lookup); must be identical.
+#define LM_TOL_GELU      0.0
+
+// ---- xorshift64* (no rand(): same numbers on every platform) ----
+static uint64_t rng = 1;
+static void rng_seed(uint64_t s) { rng = s * 0x9E3779B97F4A7C15ull + 1; }
+static uint32_t rng_u32(void) {
+    rng ^= rng >> 12; rng ^= rng << 25; rng ^= rng >> 27;
+    return (uint32_t)((rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+static float rng_unit(void) { return (float)(rng_u32() >> 8) * (2.0f / 16777216.0f) - 1.0f; }   // [-1, 1)
+static float rng_gauss(void) { return (rng_unit() + rng_unit() + rng_unit() + rng_unit()) * 0.8660254f; }  // ~N(0,1)
+
+static void fill_gauss(float *x, int64_t n, float scale) {
+    for (int64_t i = 0; i < n; i++) x[i] = scale * rng_gauss();
+}
+
+static int64_t bsize(lm_type t) { return lm_type_traits_of(t)->block_size; }
+
+// Quantizes n floats with type t's reference quantizer into a fresh buffer.
+static void *quantize_new(lm_type t, const float *x, int64_t n) {
+    void *q = malloc((size_t)lm_row_bytes(t, n));
+    lm_type_traits_of(t)->from_float(x, q, n);
+    return q;
+}
+
+static int count_mismatch(const float *got, const float *want, int n, const char *what) {
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        if (got[i] != want[i] && bad++ < 4) fprintf(stderr, "%s[%d]: got %.9g want %.9g\n", what, i, got[i], want[i]);
+    return bad;
+}
+
+// ======================= (a) hand-built blocks =======================
+
+static void test_q4_0_q4_1_q8_layout(void) {
+    float out[32], want[32];
+    block_q4_0 a = { .d = 0x3800 };                         // d = 0.5
+    for (int j = 0; j < 16; j++) a.qs[j] = (uint8_t)(j | (15 - j) << 4);
+    dequant_q4_0_ref(&a, out, 32);
+    for (int j = 0; j < 16; j++) { want[j] = 0.5f * (j - 8); want[j + 16] = 0.5f * (7 - j); }
+    CHECK_EQ(count_mismatch(out, want, 32, "q4_0"), 0);
+    CHECK(out[0] == -4.0f && out[15] == 3.5f && out[16] == 3.5f && out[31] == -4.0f);   // low nibbles first
+
+    block_q4_1 b = { .d = 0x3400, .m = 0xBC00 };           // d = 0.25, m = -1
+    for (int j = 0; j < 16; j++) b.qs[j] = (uint8_t)((15 - j) | j << 4);
+    dequant_q4_1_ref(&b, out, 32);
+    for (int j = 0; j < 16; j++) { want[j] = 0.25f * (15 - j) - 1.0f; want[j + 16] = 0.25f * j - 1.0f; }
+    CHECK_EQ(count_mismatch(out, want, 32, "q4_1"), 0);
+    CHECK(out[0] == 2.75f && out[16] == -1.0f);
+
+    block_q8_0 c = { .d = 0x4000 };                         // d = 2
+    for (int j = 0; j < 32; j++) c.qs[j] = (int8_t)(j * 8 - 128);
+    c.qs[31] = 127;
+    dequant_q8_0_ref(&c, out, 32);
+    CHECK(out[0] == -256.0f && out[1] == -240.0f && out[31] == 254.0f);
+
+    block_q8_1 e = { .d = 0x3800, .s = 0 };                 // d = 0.5; s is not used by dequant
+    for (int j = 0; j < 32; j++) e.qs[j] = (int8_t)(j - 16);
+    dequant_q8_1_ref(&e, out, 32);
+    CHECK(out[0] == -8.0f && out[31] == 7.5f);
+
+    static block_q8_k k;
+    k.d = 0.25f;
+    for (int j = 0; j < 256; j++) k.qs[j] = (int8_t)(j - 128);
+    float ok[256];
+    dequant_q8_k_ref(&k, ok, 256);
+    CHECK(ok[0] == -32.0f && ok[255] == 31.75f);
+}
+
+// Eight (scale, min) pairs chosen so that sub-blocks 4..7 use their top two bits, packed by
+// hand per tensor.h / kquant.h: bytes 0-3 sc[0..3] | (sc[4..7]>>4)<<6, bytes 4-7 m[0..3] |
+// (m[4..7]>>4)<<6, bytes 8-11 (sc[4..7]&15) | (m[4..7]&15)<<4.
+static const uint8_t KSC[8] = { 1, 2, 3, 63, 17, 33, 48, 62 }, KM[8] = { 0, 5, 62, 7, 31, 16, 63, 40 };
+static const uint8_t KPACKED[12] = { 0x41, 0x82, 0xC3, 0xFF, 0x40, 0x45, 0xFE, 0x87, 0xF1, 0x01, 0xF0, 0x8E };
+
+static void test_q4_k_q5_k_layout(void) {
+    static block_q4_k a;
+    static block_q5_k b;
+    float out[256], want[256];
+    a.d = b.d = 0x3C00;  a.dmin = b.dmin = 0x3800;           // d = 1, dmin = 0.5
+    memcpy(a.scales, KPACKED, 12);  memcpy(b.scales, KPACKED, 12);
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) a.qs[32*c + l] = b.qs[32*c + l] = (uint8_t)((l & 15) | ((l + c) & 15) << 4);
+    for (int l = 0; l < 32; l++) b.qh[l] = (uint8_t)(1u << (l % 8));   // fifth bit only for sub-block l%8
+
+    dequant_q4_k_ref(&a, out, 256);
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            want[64*c + l]      = KSC[2*c] * (l & 15) - 0.5f * KM[2*c];
+            want[64*c + 32 + l] = KSC[2*c + 1] * ((l + c) & 15) - 0.5f * KM[2*c + 1];
+        }
+    CHECK_EQ(count_mismatch(out, want, 256, "q4_k"), 0);
+    CHECK(out[64*2 + 1] == 1.5f && out[64*3 + 32 + 5] == 476.0f);   // 17*1-15.5; 62*8-20
+
+    dequant_q5_k_ref(&b, out, 256);
+    for (int c = 0; c < 4; c++)
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l++) {
+                int code = (h ? (l + c) & 15 : l & 15) + (l % 8 == 2*c + h ? 16 : 0);
+                want[64*c + 32*h + l] = KSC[2*c + h] * code - 0.5f * KM[2*c + h];
+            }
+    CHECK_EQ(count_mismatch(out, want, 256, "q5_k"), 0);
+    CHECK(out[32 + 1] == 31.5f && out[64*3 + 6] == 1024.5f);         // 2*17-2.5; 48*22-31.5
+}
+
+static void test_q6_k_layout(void) {
+    static block_q6_k b;
+    float out[256], want[256];
+    b.d = 0x3800;                                                    // d = 0.5
+    for (int j = 0; j < 16; j++) b.scales[j] = (int8_t)(j % 2 ? -(j + 1) : j + 1);
+    for (int i = 0; i < 128; i++) b.ql[i] = (uint8_t)(i * 37 + 5);
+    for (int i = 0; i < 64; i++) b.qh[i] = (uint8_t)(i * 101 + 3);
+    b.ql[0] = 0x21; b.ql[32] = 0x43; b.qh[0] = 0xE4;                 // qh[0] = 11 10 01 00
+    b.ql[64] = 0x0F; b.qh[32] = 0x03;
+    // ggml's order: per 128-half h, for l < 32, elements l, l+32, l+64, l+96 take
+    // ql[l] lo, ql[l+32] lo, ql[l] hi, ql[l+32] hi, with qh[l] bits 1:0, 3:2, 5:4, 7:6 on top.
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t *ql = b.ql + 64*h, qh = b.qh[32*h + l];
+            int q[4] = { (ql[l] & 15) | (qh & 3) << 4,        (ql[l + 32] & 15) | (qh >> 2 & 3) << 4,
+                         (ql[l] >> 4) | (qh >> 4 & 3) << 4,   (ql[l + 32] >> 4) | (qh >> 6 & 3) << 4 };
+            for (int k = 0; k < 4; k++) {
+                int e = 128*h + 32*k + l;
+                want[e] = 0.5f * b.scales[e / 16] * (q[k] - 32);    // 16-element scale groups in order
+            }
+        }
+    dequant_q6_k_ref(&b, out, 256);
+    CHECK_EQ(count_mismatch(out, want, 256, "q6_k"), 0);
+    // by hand: e0 = (1|0<<4)-32 = -31 -> .5*1*-31; e32 = (3|1<<4)-32 = -13 -> .5*3*-13;
+    // e64 = (2|2<<4)-32 = 2 -> .5*5*2; e96 = (4|3<<4)-32 = 20 -> .5*7*20; e128 = (15|3<<4)-32 = 31 -> .5*9*31
+    CHECK(out[0] == -15.5f && out[32] == -19.5f && out[64] == 5.0f && out[96] == 70.0f && out[128] == 139.5f);
+}
+
+// Round-half-to-even in the activation quantizers, ref and best alike.
+static void test_quantize_ties(void) {
+    float x[256] = { 127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 3.5f };
+    const int8_t want8[8] = { 127, 0, 2, 2, 0, -2, -2, 4 };   // amax 127 -> id = 1
+    block_q8_0 r, s;
+    quantize_q8_0_ref(x, &r, 32);
+    lm_kernels_best->quantize[LM_TYPE_Q8_0](x, &s, 32);
+    CHECK(memcmp(r.qs, want8, 8) == 0);
+    CHECK(memcmp(&r, &s, sizeof r) == 0);
+
+    // q8_k: +127 and -127 tie for the largest magnitude; the first (-127) wins -> iscale = +1
+    float y[256] = { -127.0f, 127.0f, 0.5f, 1.5f, 2.5f, -2.5f };
+    const int8_t wantk[6] = { -127, 127, 0, 2, 2, -2 };
+    static block_q8_k kr, ks;
+    quantize_q8_k_ref(y, &kr, 256);
+    lm_kernels_best->quantize[LM_TYPE_Q8_K](y, &ks, 256);
+    CHECK(memcmp(kr.qs, wantk, 6) == 0 && kr.d == 1.0f && kr.bsums[0] == 2);
+    CHECK(memcmp(&kr, &ks, sizeof kr) == 0);
+}
+
+// ======================= (b) round trips =======================
+
+// Worst-case |x - dequant(quant(x))| for one block, from the quantizer's rule (fp16 scale
+// rounding is 2^-11 relative). K-quants use an empirical bound (see below).
+static double rt_bound(lm_type t, const float *x, int n) {
+    float amax = 0.0f, mn = x[0], mx = x[0];
+    for (int i = 0; i < n; i++) { amax = fmaxf(amax, fabsf(x[i])); mn = fminf(mn, x[i]); mx = fmaxf(mx, x[i]); }
+    switch (t) {   // test-only: the bound per format is what differs, not the code path
+    case LM_TYPE_F32:  return 0.0;
+    case LM_TYPE_F16:  return amax * 0x1p-11 + 0x1p-25;   // per element this is looser; fine
+    case LM_TYPE_BF16: return amax * 0x1p-8;
+    case LM_TYPE_Q8_0: case LM_TYPE_Q8_1: return amax / 127.0 * (0.5 + 127 * 0x1p-11);
+    case LM_TYPE_Q8_K: return amax / 127.0 * 0.501;
+    case LM_TYPE_Q4_0: return amax / 8.0 * (1.0 + 16 * 0x1p-11);   // -max maps to 7d, not 8d: error d
+    case LM_TYPE_Q4_1: return (mx - mn) / 15.0 * (0.5 + 15 * 0x1p-11) + fabsf(mn) * 0x1p-11 + 1e-7;
+    // Half a step: a sub-block spans <= 2*amax over nmax levels (q4_k 15, q5_k 31; q6_k is
+    // symmetric: amax over 31 up, 32 down). Measured worst err/amax on N(0,1) rows: 0.065,
+    // 0.032, 0.016 ~ the half step; the 6-bit rounding of sub-block scales/mins and the clamp
+    // at the range ends add some, so the bounds are 1.5 half steps.
+    case LM_TYPE_Q4_K: return amax / 15.0 * 1.5;
+    case LM_TYPE_Q5_K: return amax / 31.0 * 1.5;
+    case LM_TYPE_Q6_K: return amax / 62.0 * 1.5;
+    default: return -1.0;
+    }
+}
+
+static void test_round_trips(void) {
+    static const lm_type types[] = { LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q8_0, LM_TYPE_Q8_1, LM_TYPE_Q8_K,
+                                     LM_TYPE_Q4_0, LM_TYPE_Q4_1, LM_TYPE_Q4_K, LM_TYPE_Q5_K, LM_TYPE_Q6_K };
+    enum { N = 4096 };
+    static float x[N], y[N];
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        lm_type t = types[ti];
+        int bs = (int)bsize(t), group = bs < 32 ? 32 : bs, bad = 0;
+        double worst = 0.0;
+        rng_seed(100 + ti);
+        fill_gauss(x, N, 1.0f);
+        void *q = quantize_new(t, x, N);
+        lm_type_traits_of(t)->to_float(q, y, N);
+        for (int b0 = 0; b0 < N; b0 += group) {
+            double bound = rt_bound(t, x + b0, group), amax = 0.0;
+            for (int i = b0; i < b0 + group; i++) amax = fmax(amax, fabs(x[i]));
+            for (int i = b0; i < b0 + group; i++) {
+                double e = fabs((double)x[i] - y[i]);
+                if (e > bound) bad++;
+                worst = fmax(worst, e / amax);
+            }
+        }
+        if (bad) fprintf(stderr, "round trip %s: %d elements over bound (worst err/amax %.3g)\n", lm_type_name(t), bad, worst);
+        CHECK_EQ(bad, 0);
+        free(q);
+    }
+}
+
+// ======================= (c) vec_dot_ref consistency =======================
+
+static void test_vec_dot_ref_consistency(void) {
+    enum { N = 512 };
+    static float x[N], a[N], xd[N], ad[N];
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.vec_dot[t]) continue;
+        lm_type at = lm_type_traits_of(t)->vec_dot_type;
+        rng_seed(200 + (uint64_t)t);
+        fill_gauss(x, N, 0.5f);  fill_gauss(a, N, 2.0f);
+        void *qw = quantize_new((lm_type)t, x, N), *qa = malloc((size_t)lm_row_bytes(at, N));
+        lm_kernels_ref.quantize[at](a, qa, N);
+        lm_type_traits_of(t)->to_float(qw, xd, N);
+        lm_type_traits_of(at)->to_float(qa, ad, N);
+        double dd = 0.0, mag = 0.0;
+        for (int i = 0; i < N; i++) { dd += (double)xd[i] * ad[i]; mag += fabs((double)xd[i] * ad[i]); }
+        // q4_1 x q8_1 uses s = fp16(d*sum(q)): the min term carries 2^-11 relative error
+        double tol = (t == LM_TYPE_Q4_1 ? 1e-3 : 1e-5) * mag + 1e-6;
+        float got = lm_kernels_ref.vec_dot[t](N, qw, qa);
+        if (fabs(got - dd) > tol) fprintf(stderr, "vec_dot_ref %s: %.9g vs dequantized dot %.9g\n", lm_type_name(t), got, dd);
+        CHECK(fabs(got - dd) <= tol);
+        free(qw); free(qa);
+    }
+}
+
+// ======================= (d) parity best vs ref =======================
+
+static double tol_for(int t) {
+    switch (t) {   // test-only: tolerance family of each weight type
+    case LM_TYPE_F32: case LM_TYPE_F16: case LM_TYPE_BF16: return LM_TOL_FLOAT_DOT;
+    case LM_TYPE_Q8_0: case LM_TYPE_Q4_0: case LM_TYPE_Q4_1: return LM_TOL_QBLOCK;
+    default: return LM_TOL_KQUANT;
+    }
+}
+
+// Raw random blocks (every bit pattern of the codes, incl. -128 and all 6-bit scales), with
+// the float fields replaced by sane values: offsets of the fp16 fields and the f32 field.
+static const struct { lm_type t; int16_t h0, h1, f; } RAW_FIX[] = {
+    { LM_TYPE_Q8_0, 0, -1, -1 }, { LM_TYPE_Q8_1, 0, 2, -1 }, { LM_TYPE_Q4_0, 0, -1, -1 }, { LM_TYPE_Q4_1, 0, 2, -1 },
+    { LM_TYPE_Q4_K, 0, 2, -1 },  { LM_TYPE_Q5_K, 0, 2, -1 }, { LM_TYPE_Q6_K, 208, -1, -1 }, { LM_TYPE_Q8_K, -1, -1, 0 },
+};
+
+static void fill_raw(lm_type t, uint8_t *p, int64_t n) {
+    const lm_type_traits *tr = lm_type_traits_of(t);
+    for (int64_t i = 0; i < lm_row_bytes(t, n); i++) p[i] = (uint8_t)rng_u32();
+    for (size_t k = 0; k < sizeof RAW_FIX / sizeof RAW_FIX[0]; k++) {
+        if (RAW_FIX[k].t != t) continue;
+        for (uint8_t *b = p; b < p + lm_row_bytes(t, n); b += tr->type_size) {
+            uint16_t h0 = lm_f32_to_f16(0.01f * rng_unit()), h1 = lm_f32_to_f16(0.01f * rng_unit());
+            float f = 0.02f * rng_unit();
+            if (RAW_FIX[k].h0 >= 0) memcpy(b + RAW_FIX[k].h0, &h0, 2);
+            if (RAW_FIX[k].h1 >= 0) memcpy(b + RAW_FIX[k].h1, &h1, 2);
+            if (RAW_FIX[k].f >= 0) memcpy(b + RAW_FIX[k].f, &f, 4);
+        }
+    }
+}
+
+// One parity case; returns |best - ref| / (1 + |ref|).
+static double dot_case(int t, int64_t n, int raw, float *x, float *a) {
+    lm_type at = lm_type_traits_of(t)->vec_dot_type;
+    void *qw = malloc((size_t)lm_row_bytes(t, n)), *qa = malloc((size_t)lm_row_bytes(at, n));
+    if (raw) { fill_raw((lm_type)t, qw, n); fill_raw(at, qa, n); }
+    else {
+        fill_gauss(x, n, 0.5f);  fill_gauss(a, n, 3.0f);
+        lm_type_traits_of(t)->from_float(x, qw, n);
+        lm_kernels_ref.quantize[at](a, qa, n);
+    }
+    float r = lm_kernels_ref.vec_dot[t](n, qw, qa), b = lm_kernels_best->vec_dot[t](n, qw, qa);
+    free(qw); free(qa);
+    return fabs((double)b - r) / (1.0 + fabs(r));
+}
+
+static void test_vec_dot_parity(void) {
+    static const int64_t lens[] = { 256, 512, 2560, 6144, 224, 263 };   // last two: tails (where blocks allow)
+    float *x = malloc(6144 * sizeof *x), *a = malloc(6144 * sizeof *a);
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.vec_dot[t]) continue;
+        CHECK(lm_kernels_best->vec_dot[t] != NULL);
+        int is_float = lm_type_traits_of(t)->block_size == 1;
+        double worst = 0.0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            if (lens[li] % bsize((lm_type)t)) continue;
+            for (int raw = 0; raw <= !is_float; raw++)
+                for (uint64_t seed = 1; seed <= 3; seed++) {
+                    rng_seed(seed * 1000 + (uint64_t)(t * 10 + raw));
+                    double e = dot_case(t, lens[li], raw, x, a);
+                    worst = fmax(worst, e);
+                    if (e > tol_for(t)) fprintf(stderr, "parity %s n=%lld raw=%d seed=%llu: rel err %.3g\n",
+                                                 lm_type_name(t), (long long)lens[li], raw, (unsigned long long)seed, e);
+                    CHECK(e <= tol_for(t));
+                }
+        }
+        printf("parity vec_dot %-5s max |best-ref|/(1+|ref|) = %.3g (tol %.1g)\n", lm_type_name(t), worst, tol_for(t));
+    }
+    free(x); free(a);
+}
+
+// f16/bf16 edge values the random rows never reach: subnormals, -0, inf, NaN.
+static void test_half_specials(void) {
+    uint16_t w[64], a[64];
+    for (int i = 0; i < 64; i++) {
+        w[i] = (uint16_t)(i < 32 ? (i * 33 + 1) & 0x3ff : 0x3C00 + i);   // f16 subnormals, then ~1
+        if (i % 3 == 0) w[i] |= 0x8000;
+        a[i] = i % 2 ? 0x7BFF : 0xFBFF;                                  // +-65504
+    }
+    w[40] = 0x8000;                                                      // -0
+    const lm_type types[2] = { LM_TYPE_F16, LM_TYPE_BF16 };
+    for (int k = 0; k < 2; k++) {
+        lm_vec_dot_fn ref = lm_kernels_ref.vec_dot[types[k]], best = lm_kernels_best->vec_dot[types[k]];
+        float r = ref(64, w, a), b = best(64, w, a);
+        CHECK_NEAR(b, r, LM_TOL_FLOAT_DOT * (1.0 + fabs(r)));
+        uint16_t wi[64];
+        memcpy(wi, w, sizeof w);
+        wi[50] = types[k] == LM_TYPE_F16 ? 0x7C00 : 0x7F80;                 // +inf times +65504
+        a[50] = 0x7BFF;
+        CHECK(isinf(ref(64, wi, a)) && ref(64, wi, a) == best(64, wi, a));
+        wi[50] = types[k] == LM_TYPE_F16 ? 0x7E00 : 0x7FC0;                 // NaN
+        CHECK(isnan(ref(64, wi, a)) && isnan(best(64, wi, a)));
+    }
+}
+
+// Activation quantizers must be bit-identical (same codes feed the exact integer dots).
+static void test_quantize_parity(void) {
+    static const int64_t lens[] = { 256, 6144, 32 * 5 };
+    static float x[6144];
+    static uint8_t r[6144 * 4], b[6144 * 4];
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.quantize[t]) continue;
+        CHECK(lm_kernels_best->quantize[t] != NULL);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            int64_t n = lens[li];
+            if (n % bsize((lm_type)t)) continue;
+            rng_seed(300 + (uint64_t)t + li);
+            fill_gauss(x, n, 4.0f);
+            for (int i = 0; i < 32; i++) x[i] = 0.0f;                            // an all-zero block
+            for (int i = 32; i < 64 && n > 64; i++) x[i] = (float)(i % 9) - 4.5f;   // with amax 127:
+            if (n > 64) x[40] = 127.0f;                                           // id = 1, ties at .5
+            memset(r, 0xAA, sizeof r);  memset(b, 0x55, sizeof b);
+            lm_kernels_ref.quantize[t](x, r, n);
+            lm_kernels_best->quantize[t](x, b, n);
+            int same = memcmp(r, b, (size_t)lm_row_bytes(t, n)) == 0;
+            if (!same) fprintf(stderr, "quantize %s n=%lld differs\n", lm_type_name(t), (long long)n);
+            CHECK(same);
+        }
+    }
+}
+
+// ---- ops ----
+
+static double op_err(const float *best, const float *ref, int n) {
+    double w = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (best[i] == ref[i] || (isnan(best[i]) && isnan(ref[i]))) continue;   // incl. equal infinities
+        double d = fabs((double)best[i] - ref[i]) / (1.0 + fabs(ref[i]));
+        w = isnan(d) ? INFINITY : fmax(w, d);
+    }
+    return w;
+}
+
+static void test_ops_parity(void) {
+    static const int lens[] = { 1, 7, 256, 1536, 2563 };
+    enum { M = 2563 };
+    static float x[M], w[M], u[M], r[M], b[M];
+    double e_rms = 0, e_sm = 0, e_sw = 0, e_ge = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        int n = lens[li];
+        rng_seed(400 + li);
+        fill_gauss(x, n, 3.0f);  fill_gauss(w, n, 1.0f);  fill_gauss(u, n, 1.0f);
+        for (int wi = 0; wi < 2; wi++) {
+            lm_kernels_ref.rmsnorm(r, x, wi ? w : NULL, n, 1e-6f);
+            memcpy(b, x, sizeof(float) * n);
+            lm_kernels_best->rmsnorm(b, b, wi ? w : NULL, n, 1e-6f);   // in place, as heads_prepare uses it
+            e_rms = fmax(e_rms, op_err(b, r, n));
+        }
+        for (int s = 0; s < 2; s++) {                              // logits with sd 3 and 30
+            for (int i = 0; i < n; i++) r[i] = b[i] = x[i] * (s ? 10.0f : 1.0f);
+            if (n > 8) { r[3] = b[3] = -INFINITY; r[5] = b[5] = -1e30f; }   // masked positions
+            lm_kernels_ref.softmax(r, n);  lm_kernels_best->softmax(b, n);
+            e_sm = fmax(e_sm, op_err(b, r, n));
+        }
+        for (int i = 0; i < n; i++) b[i] = x[i] * 8.0f;          // gates in ~+-100: exp over/underflow
+        if (n > 8) { b[1] = 95.0f; b[2] = -95.0f; b[4] = 88.5f; b[6] = -88.5f; }
+        memcpy(w, b, sizeof(float) * n);
+        lm_kernels_ref.swiglu(r, w, u, n);  lm_kernels_best->swiglu(b, w, u, n);
+        e_sw = fmax(e_sw, op_err(b, r, n));
+        for (int i = 0; i < n; i++) w[i] = x[i] * 4.0f;          // covers the +-10 pass-through
+        lm_kernels_ref.gelu(r, w, n);  lm_kernels_best->gelu(b, w, n);
+        e_ge = fmax(e_ge, op_err(b, r, n));
+        lm_kernels_ref.geglu(r, w, u, n);  lm_kernels_best->geglu(b, w, u, n);
+        e_ge = fmax(e_ge, op_err(b, r, n));
+    }
+    printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g\n", e_rms, e_sm, e_sw, e_ge);
+    CHECK(e_rms <= LM_TOL_RMSNORM);
+    CHECK(e_sm <= LM_TOL_EXP_OPS);
+    CHECK(e_sw <= LM_TOL_EXP_OPS);
+    CHECK(e_ge <= LM_TOL_GELU);
+}
+
+int main(void) {
+    printf("kernels: best = %s\n", lm_kernels_best == &lm_kernels_ref ? "ref" : "simd128");
+    test_q4_0_q4_1_q8_layout();
+    test_q4_k_q5_k_layout();
+    test_q6_k_layout();
+    test_quantize_ties();
+    test_round_trips();
+    test_vec_dot_ref_consistency();
+    test_vec_dot_parity();
+    test_half_specials();
+    test_quantize_parity();
+    test_ops_parity();
+    return T_DONE();
+}
