@@ -30,18 +30,31 @@ static lm_status read_special_ids(lm_model *m) {
     return LM_OK;
 }
 
+// Header part of a load: architecture, hyperparameters and the vocabulary size (from the
+// token_embd tensor info), without touching tensor data.
+static lm_status model_header(lm_model *m) {
+    gguf_str arch;
+    lm_status s = gguf_get_str(&m->g, "general.architecture", &arch);
+    if (s) return s;
+    m->arch = lm_arch_find(arch);
+    if (!m->arch) return lm_fail(LM_UNSUPPORTED_ARCH, "architecture '%.*s' is not supported (gemma4, gemma3, llama are)",
+                                 (int)(arch.len > 64 ? 64 : arch.len), arch.ptr);
+    if ((s = m->arch->load_hparams(m))) return s;
+    const gguf_tensor_info *te = gguf_find_tensor(&m->g, "token_embd.weight");
+    if (!te) return lm_fail(LM_MISSING_TENSOR, "tensor 'token_embd.weight' is missing");
+    if (te->n_dims != 2 || te->ne[1] < 1 || te->ne[1] > (1 << 24))
+        return lm_fail(LM_BAD_SHAPE, "tensor 'token_embd.weight': %lld rows is not a vocabulary size", (long long)te->ne[1]);
+    m->n_vocab = (int32_t)te->ne[1];
+    return LM_OK;
+}
+
 static lm_status model_init(lm_model *m, const uint8_t *buf, uint64_t len) {
     lm_status s = gguf_parse(buf, len, &m->g, NULL);
     if (s) return s;
     if (m->g.file_size > len)
         return lm_fail(LM_TRUNCATED, "file has %llu bytes; its tensors need %llu",
                        (unsigned long long)len, (unsigned long long)m->g.file_size);
-    gguf_str arch;
-    if ((s = gguf_get_str(&m->g, "general.architecture", &arch))) return s;
-    m->arch = lm_arch_find(arch);
-    if (!m->arch) return lm_fail(LM_UNSUPPORTED_ARCH, "architecture '%.*s' is not supported (gemma4, gemma3, llama are)",
-                                 (int)(arch.len > 64 ? 64 : arch.len), arch.ptr);
-    if ((s = m->arch->load_hparams(m)) || (s = m->arch->load_weights(m)) || (s = read_special_ids(m))) return s;
+    if ((s = model_header(m)) || (s = m->arch->load_weights(m)) || (s = read_special_ids(m))) return s;
     for (uint64_t i = 0; i < m->g.n_tensors; i++) {
         const gguf_tensor_info *t = &m->g.tensors[i];
         m->n_params += (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
@@ -128,6 +141,19 @@ static void scratch_sizes(const lm_model *m, const ctx_dims *d, uint64_t bytes[S
     bytes[S_SCORES] = f * d->n_ctx;
     bytes[S_QACT] = f * B * widest + 64;
     bytes[S_LOGITS] = f * (uint64_t)d->n_out * m->n_vocab;
+}
+
+lm_status lm_plan_from_header(const uint8_t *prefix, uint64_t len, const lm_ctx_params *p, lm_mem_plan *out,
+                              uint64_t *need, uint64_t *file_size) {
+    lm_model m = {0};
+    lm_status s = gguf_parse(prefix, len, &m.g, need);
+    if (s == LM_OK) {
+        if (file_size) *file_size = m.g.file_size;
+        if (!(s = model_header(&m))) s = lm_model_plan(&m, p, out);
+    }
+    gguf_free(&m.g);
+    free(m.layers);
+    return s;
 }
 
 lm_status lm_model_plan(const lm_model *m, const lm_ctx_params *p, lm_mem_plan *out) {

@@ -45,8 +45,13 @@ lm_ctx_params lm_ctx_default_params(void);
 lm_status lm_model_load(const uint8_t *buf, uint64_t len, lm_model **out);
 void      lm_model_free(lm_model *m);                       // NULL-safe
 void      lm_model_get_info(const lm_model *m, lm_model_info *out);
-// Memory a context with params p needs, computed from the header alone (no weights touched).
+// Memory a context with params p needs for a loaded model.
 lm_status lm_model_plan(const lm_model *m, const lm_ctx_params *p, lm_mem_plan *out);
+// The same plan from a prefix of the file, before the weights arrive: parses the header and the
+// hyperparameters. LM_TRUNCATED with *need = prefix length required when the prefix is too short;
+// *file_size (optional) = bytes the whole file must have.
+lm_status lm_plan_from_header(const uint8_t *prefix, uint64_t len, const lm_ctx_params *p, lm_mem_plan *out,
+                              uint64_t *need, uint64_t *file_size);
 // Name/type/shape of tensor i (for `pocketlm info`); returns false when i is out of range.
 bool      lm_model_tensor(const lm_model *m, int64_t i, const char **name, int *name_len,
                           const char **type, int64_t shape[4], int *n_dims);

@@ -27,17 +27,16 @@ float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
 // tolerance LM_TOL_FLOAT_DOT.
 float vec_dot_bf16_simd128(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
+    const v128_t hi16 = wasm_i32x4_splat((int32_t)0xffff0000u);
     double sum = 0.0;
     int64_t i = 0, n8 = n - n % 8;
     while (i < n8) {
         int64_t end = i + 256 < n8 ? i + 256 : n8;
         v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
         for (; i < end; i += 8) {
-            v128_t xl, xh, yl, yh;                // even / odd elements as f32
-            lm_split_u16x8_hi(wasm_v128_load(x + i), &xl, &xh);
-            lm_split_u16x8_hi(wasm_v128_load(y + i), &yl, &yh);
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xl, yl));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xh, yh));
+            v128_t vx = wasm_v128_load(x + i), vy = wasm_v128_load(y + i);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_i32x4_shl(vx, 16), wasm_i32x4_shl(vy, 16)));   // even
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_and(vx, hi16), wasm_v128_and(vy, hi16)));  // odd
         }
         sum += lm_hsum_f32x4_f64(wasm_f32x4_add(s0, s1));
     }

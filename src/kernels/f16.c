@@ -22,44 +22,52 @@ float vec_dot_f16_ref(int64_t n, const void *w, const void *a) {
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
-// Finite halves (bits in the high half of each lane) -> f32x4: exact rescale of exp|man by
-// 2^112 with the sign already in place. Callers route inf/NaN to lm_f16hi_to_f32x4.
+// Finite half in the high 16 bits of each lane (low bits ignored) -> f32x4, exact: the
+// arithmetic shift puts exp|man in f32 position and copies the sign down, the mask keeps the
+// sign bit and exp|man, and 2^112 rebiases the exponent (subnormals included).
 static inline v128_t f16hi_finite_to_f32x4(v128_t h) {
-    v128_t em = wasm_u32x4_shr(wasm_v128_and(h, wasm_i32x4_splat(0x7fff0000)), 3);
-    v128_t s = wasm_v128_and(h, wasm_i32x4_splat((int32_t)0x80000000u));
-    return wasm_f32x4_mul(wasm_v128_or(em, s), wasm_f32x4_splat(0x1p112f));
+    v128_t v = wasm_v128_and(wasm_i32x4_shr(h, 3), wasm_i32x4_splat((int32_t)0x8fffe000u));
+    return wasm_f32x4_mul(v, wasm_f32x4_splat(0x1p112f));
+}
+
+// sum of x[i]*y[i] over len (% 8 == 0) elements in f32 lanes: even elements come from the
+// low u16 of each u32 lane (shifted up), odd ones from the high u16. exact = 0 takes the
+// finite-only conversion and ORs the exponent bits into *seen so the caller can tell.
+static inline v128_t f16_chunk(const uint16_t *x, const uint16_t *y, int64_t len, int exact, v128_t *seen) {
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+    for (int64_t i = 0; i < len; i += 8) {
+        v128_t vx = wasm_v128_load(x + i), vy = wasm_v128_load(y + i), xe, xo, ye, yo;
+        if (exact) {
+            xe = lm_f16hi_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = lm_f16hi_to_f32x4(vx);
+            ye = lm_f16hi_to_f32x4(wasm_i32x4_shl(vy, 16));  yo = lm_f16hi_to_f32x4(vy);
+        } else {
+            *seen = wasm_u16x8_max(*seen, wasm_u16x8_max(wasm_v128_and(vx, wasm_i16x8_splat(0x7fff)),
+                                                         wasm_v128_and(vy, wasm_i16x8_splat(0x7fff))));
+            xe = f16hi_finite_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = f16hi_finite_to_f32x4(vx);
+            ye = f16hi_finite_to_f32x4(wasm_i32x4_shl(vy, 16));  yo = f16hi_finite_to_f32x4(vy);
+        }
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xe, ye));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xo, yo));
+    }
+    return wasm_f32x4_add(s0, s1);
 }
 
 // f16 products are exact in f32 (11-bit significands), so only the summation differs from
-// _ref: 2 f32x4 accumulators per chunk of at most 256 elements, each chunk flushed into a
-// double. 8-element steps holding an inf/NaN take the exact general conversion.
+// _ref: f32 lanes per chunk of at most 256 elements, each chunk flushed into a double. A
+// chunk holding an inf/NaN (|bits| >= 0x7c00) is redone with the general conversion.
 // Tolerance LM_TOL_FLOAT_DOT.
 float vec_dot_f16_simd128(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
-    const v128_t exp_mask = wasm_i16x8_splat(0x7c00);
     double sum = 0.0;
     int64_t i = 0, n8 = n - n % 8;
-    while (i < n8) {
-        int64_t end = i + 256 < n8 ? i + 256 : n8;
-        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
-        for (; i < end; i += 8) {
-            v128_t vx = wasm_v128_load(x + i), vy = wasm_v128_load(y + i), xl, xh, yl, yh;
-            v128_t special = wasm_v128_or(wasm_i16x8_eq(wasm_v128_and(vx, exp_mask), exp_mask),
-                                          wasm_i16x8_eq(wasm_v128_and(vy, exp_mask), exp_mask));
-            lm_split_u16x8_hi(vx, &xl, &xh);      // even / odd elements
-            lm_split_u16x8_hi(vy, &yl, &yh);
-            if (wasm_v128_any_true(special)) {
-                xl = lm_f16hi_to_f32x4(xl); xh = lm_f16hi_to_f32x4(xh); yl = lm_f16hi_to_f32x4(yl); yh = lm_f16hi_to_f32x4(yh);
-            } else {
-                xl = f16hi_finite_to_f32x4(xl); xh = f16hi_finite_to_f32x4(xh);
-                yl = f16hi_finite_to_f32x4(yl); yh = f16hi_finite_to_f32x4(yh);
-            }
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xl, yl));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xh, yh));
-        }
-        sum += lm_hsum_f32x4_f64(wasm_f32x4_add(s0, s1));
+    for (; i < n8; i += 256) {
+        int64_t len = n8 - i < 256 ? n8 - i : 256;
+        v128_t seen = wasm_i16x8_splat(0);
+        v128_t s = f16_chunk(x + i, y + i, len, 0, &seen);
+        if (wasm_v128_any_true(wasm_u16x8_ge(seen, wasm_i16x8_splat(0x7c00)))) s = f16_chunk(x + i, y + i, len, 1, &seen);
+        sum += lm_hsum_f32x4_f64(s);
     }
-    for (; i < n; i++) sum += (double)lm_f16_to_f32(x[i]) * (double)lm_f16_to_f32(y[i]);
+    for (i = n8; i < n; i++) sum += (double)lm_f16_to_f32(x[i]) * (double)lm_f16_to_f32(y[i]);
     return (float)sum;
 }
 #endif

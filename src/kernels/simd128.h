@@ -37,7 +37,7 @@ static inline v128_t lm_hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
 }
 
 // IEEE half -> float for 4 lanes holding the half's bits in the high 16 bits of each 32-bit lane
-// (low 16 bits zero). Exact for every input, as lm_f16_to_f32: normals and subnormals by
+// (the low 16 bits are ignored). Exact for every input, as lm_f16_to_f32: normals and subnormals by
 // rescaling the shifted exponent/mantissa by 2^112; inf/NaN keep their payload.
 static inline v128_t lm_f16hi_to_f32x4(v128_t h) {
     const v128_t em_mask = wasm_i32x4_splat(0x7fff0000), inf_exp = wasm_i32x4_splat(0x7c000000);
@@ -62,14 +62,6 @@ static inline v128_t lm_load32x4_strided(const void *p, size_t stride) {
 static inline v128_t lm_f16lo_to_f32x4(v128_t v) { return lm_f16hi_to_f32x4(wasm_i32x4_shl(v, 16)); }
 static inline v128_t lm_f16hi16_to_f32x4(v128_t v) {
     return lm_f16hi_to_f32x4(wasm_v128_and(v, wasm_i32x4_splat((int32_t)0xffff0000u)));
-}
-
-// 8 halves (or bf16) -> their bits in the high half of 32-bit lanes, split by parity:
-// *even = elements 0,2,4,6 and *odd = 1,3,5,7 (one shift / one mask, no shuffles). Dots that
-// split both operands the same way pair the right elements.
-static inline void lm_split_u16x8_hi(v128_t v, v128_t *even, v128_t *odd) {
-    *even = wasm_i32x4_shl(v, 16);
-    *odd = wasm_v128_and(v, wasm_i32x4_splat((int32_t)0xffff0000u));
 }
 
 // ---- shared by the q8_0/q8_1 activation quantizers ----

@@ -123,12 +123,8 @@ lm_status ld_check_layers(const lm_model *m) {
     return LM_OK;
 }
 
+// n_vocab was set from the token_embd tensor info by the header step (lm.c).
 lm_status ld_embeddings(lm_model *m) {
-    const gguf_tensor_info *te = gguf_find_tensor(&m->g, "token_embd.weight");
-    if (!te) return lm_fail(LM_MISSING_TENSOR, "tensor 'token_embd.weight' is missing");
-    if (te->n_dims != 2 || te->ne[1] < 1 || te->ne[1] > (1 << 24))
-        return lm_fail(LM_BAD_SHAPE, "tensor 'token_embd.weight': %lld rows is not a vocabulary size", (long long)te->ne[1]);
-    m->n_vocab = (int32_t)te->ne[1];
     int64_t E = m->n_embd, V = m->n_vocab;
     lm_status s;
     if ((s = ld_tensor(m, &m->tok_embd, "token_embd.weight", -1, V, E, LM_REQUIRED)) ||
