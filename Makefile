@@ -16,7 +16,7 @@ C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
 EMFLAGS_TEST := -O2 -msimd128 -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
-.PHONY: all test test-c test-wasm test-conformance fixtures clean demo
+.PHONY: all test test-c test-wasm test-conformance fixtures clean demo wasm
 all: build/pocketlm
 
 build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
@@ -56,3 +56,16 @@ demo: build/pocketlm
 	build/pocketlm run -m build/demo-gemma4.gguf --tokens 2,300,301,302 -n 24 --temp 0.8 --seed 1
 	@if [ -f ../shared/data/stories260K.gguf ]; then echo "stories260K, greedy from 'Once upon a time':"; \
 	  build/pocketlm run -m ../shared/data/stories260K.gguf --tokens 1,403,407,261,378 -n 48 --temp 0; fi
+
+# ---- wasm (issue: WebAssembly build) ----
+# -msimd128: SIMD128 kernels (lm_kernels_best); no -ffast-math (parity with _ref)
+# MODULARIZE+EXPORT_ES6: one ES module factory for page, worker and Node (Node passes wasmBinary)
+# FILESYSTEM=0: models are streamed into the heap by JS, never through MEMFS
+# MAXIMUM_MEMORY=4GB: wasm32's ceiling; pointers above 2 GB are read as unsigned in JS
+EMFLAGS := -O3 -msimd128 --no-entry -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
+           -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sEXPORT_NAME=createPocketLM \
+           -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPF32,HEAPF64 -sWASM_BIGINT
+wasm: dist/pocketlm.mjs
+dist/pocketlm.mjs: wasm/exports.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
+	@mkdir -p dist
+	$(EMCC) -std=c11 -Wall -Wextra $(EMFLAGS) -o $@ wasm/exports.c $(LIB_SRC)

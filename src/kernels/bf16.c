@@ -22,9 +22,9 @@ float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
-// bf16 -> f32 is a 16-bit shift (even elements) or a mask (odd elements), and
-// products are exact in f32 (8-bit significands). Summation as vec_dot_f16_simd128;
-// tolerance LM_TOL_FLOAT_DOT.
+// bf16 -> f32 is a 16-bit shift (even elements) or a mask (odd elements), and products are
+// exact in f32 (8-bit significands) unless they leave f32's range. Summation in f32 lanes per
+// chunk of at most 256 elements, each chunk flushed into a double. LM_TOL_FLOAT_DOT.
 float vec_dot_bf16_simd128(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
     const v128_t hi16 = wasm_i32x4_splat((int32_t)0xffff0000u);

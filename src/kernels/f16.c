@@ -32,7 +32,7 @@ static inline v128_t f16hi_finite_to_f32x4(v128_t h) {
 
 // sum of x[i]*y[i] over len (% 8 == 0) elements in f32 lanes: even elements come from the
 // low u16 of each u32 lane (shifted up), odd ones from the high u16. exact = 0 takes the
-// finite-only conversion and ORs the exponent bits into *seen so the caller can tell.
+// finite-only conversion and keeps the largest |bits| in *seen so the caller can tell.
 static inline v128_t f16_chunk(const uint16_t *x, const uint16_t *y, int64_t len, int exact, v128_t *seen) {
     v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
     for (int64_t i = 0; i < len; i += 8) {

@@ -38,8 +38,9 @@ float vec_dot_q8_0_q8_0_ref(int64_t n, const void *w, const void *a) {
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
-// Bit-identical to quantize_q8_0_ref: same amax, same x*id products, f32x4.nearest rounds half
-// to even like lm_nearest_int, and |x*id| <= 127 so the saturating narrows never clip.
+// Bit-identical to quantize_q8_0_ref for finite x with 127/amax finite (amax > ~4e-37): same
+// amax, same x*id products, f32x4.nearest rounds half to even like lm_nearest_int, and
+// |x*id| <= 127 so the saturating narrows never clip.
 void quantize_q8_0_simd128(const float *src, void *dst, int64_t n) {
     block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / LM_QK; i++) {

@@ -59,8 +59,9 @@ static float q8_k_signed_max(const float *x) {
     return mx;
 }
 
-// Bit-identical to quantize_q8_k_ref: same iscale and products, round half to even, clamp
-// to 127 (the low side cannot pass -127), exact 16-element sums.
+// Bit-identical to quantize_q8_k_ref for finite x with a finite iscale (amax > ~4e-37): same
+// iscale and products, round half to even, clamp to 127 (the low side cannot pass -127),
+// exact 16-element sums.
 void quantize_q8_k_simd128(const float *src, void *dst, int64_t n) {
     block_q8_k *b = dst;
     for (int64_t i = 0; i < n / LM_QK_K; i++) {

@@ -1,0 +1,71 @@
+// exports.c — the only C that knows Emscripten: a flat ABI over lm.h for web/abi.js.
+// Every function returns an int32 status (>= 0 ok or a count, < 0 an lm_status) or a pointer.
+// Pointers are wasm32 addresses (JS reads them as unsigned). 64-bit sizes travel as doubles.
+#include <emscripten.h>
+#include <stdlib.h>
+#include "../src/lm.h"
+#include "../src/sampler.h"
+
+EMSCRIPTEN_KEEPALIVE void *lm_wasm_malloc(uint32_t n) { return malloc(n ? n : 1); }
+EMSCRIPTEN_KEEPALIVE void  lm_wasm_free(void *p) { free(p); }
+EMSCRIPTEN_KEEPALIVE const char *lm_wasm_errmsg(void) { return lm_errmsg(); }
+EMSCRIPTEN_KEEPALIVE const char *lm_wasm_status_name(int32_t s) { return lm_status_name(s); }
+
+static lm_ctx_params ctx_params(int32_t n_ctx, int32_t n_batch) {
+    lm_ctx_params p = lm_ctx_default_params();
+    p.n_ctx = n_ctx;
+    if (n_batch > 0) p.n_batch = n_batch;
+    return p;
+}
+
+// out[0..4] = weights, kv, scratch, need (prefix bytes, when TRUNCATED), file size.
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_plan_from_header(const uint8_t *prefix, uint32_t len, int32_t n_ctx,
+                                                      int32_t n_batch, double *out) {
+    lm_ctx_params p = ctx_params(n_ctx, n_batch);
+    lm_mem_plan plan = {0};
+    uint64_t need = 0, size = 0;
+    lm_status s = lm_plan_from_header(prefix, len, &p, &plan, &need, &size);
+    out[0] = (double)plan.weights; out[1] = (double)plan.kv; out[2] = (double)plan.scratch;
+    out[3] = (double)need; out[4] = (double)size;
+    return s;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_model_load(const uint8_t *buf, uint32_t len, lm_model **out) {
+    return lm_model_load(buf, len, out);
+}
+EMSCRIPTEN_KEEPALIVE void lm_wasm_model_free(lm_model *m) { lm_model_free(m); }
+
+// out (int32[14]): n_vocab n_embd n_layer n_head n_head_kv n_ctx_train n_swa n_embd_per_layer
+// n_layer_kv bos eos add_bos n_params(low32) n_params(high32); returns the arch name.
+EMSCRIPTEN_KEEPALIVE const char *lm_wasm_model_info(const lm_model *m, int32_t *out) {
+    lm_model_info i;
+    lm_model_get_info(m, &i);
+    int32_t v[14] = { i.n_vocab, i.n_embd, i.n_layer, i.n_head, i.n_head_kv, i.n_ctx_train, i.n_swa,
+                      i.n_embd_per_layer, i.n_layer_kv, i.bos, i.eos, i.add_bos,
+                      (int32_t)(uint32_t)i.n_params, (int32_t)(uint32_t)(i.n_params >> 32) };
+    for (int k = 0; k < 14; k++) out[k] = v[k];
+    return i.arch;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_new(const lm_model *m, int32_t n_ctx, int32_t n_batch, lm_ctx **out) {
+    lm_ctx_params p = ctx_params(n_ctx, n_batch);
+    return lm_ctx_new(m, &p, out);
+}
+EMSCRIPTEN_KEEPALIVE void    lm_wasm_ctx_free(lm_ctx *c) { lm_ctx_free(c); }
+EMSCRIPTEN_KEEPALIVE void    lm_wasm_ctx_reset(lm_ctx *c) { lm_ctx_reset(c); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_n_past(const lm_ctx *c) { return lm_ctx_n_past(c); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_decode(lm_ctx *c, const lm_token *t, int32_t n) { return lm_decode(c, t, n); }
+EMSCRIPTEN_KEEPALIVE const float *lm_wasm_logits(const lm_ctx *c) { return lm_logits(c, 0); }
+
+// f: temperature top_p min_p repeat presence frequency; i: top_k penalty_last_n seed_lo seed_hi
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_new(const float *f, const int32_t *i, int32_t n_vocab, lm_sampler **out) {
+    lm_sampler_params p = {
+        .temperature = f[0], .top_p = f[1], .min_p = f[2], .repeat_penalty = f[3], .presence_penalty = f[4],
+        .frequency_penalty = f[5], .top_k = i[0], .penalty_last_n = i[1],
+        .seed = (uint64_t)(uint32_t)i[2] | (uint64_t)(uint32_t)i[3] << 32,
+    };
+    return lm_sampler_new(&p, n_vocab, out);
+}
+EMSCRIPTEN_KEEPALIVE void    lm_wasm_sampler_free(lm_sampler *s) { lm_sampler_free(s); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_sample(lm_sampler *s, const float *logits) { return lm_sampler_sample(s, logits); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_accept(lm_sampler *s, lm_token t) { return lm_sampler_accept(s, t); }
