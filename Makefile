@@ -2,9 +2,9 @@
 CC      ?= gcc
 EMCC    ?= emcc
 # -Werror keeps warnings from piling up; no -ffast-math: kernels are compared against _ref
-CFLAGS  ?= -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror
+CFLAGS  ?= -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -ffp-contract=off
 # sanitizers for the unit tests: bad input must never read out of bounds
-SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := -ffp-contract=off -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS  := -lm
 # Debian's emcc 3.1.6 needs this to find its acorn optimizer (TOOLCHAIN.md)
 export NODE_PATH ?= /usr/share/nodejs
@@ -14,7 +14,7 @@ TOOL_SRC  := $(wildcard tools/*.c)
 C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
-EMFLAGS_TEST := -O2 -msimd128 -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
+EMFLAGS_TEST := -O2 -msimd128 -ffp-contract=off -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
 .PHONY: all test test-c test-wasm test-conformance fixtures clean demo wasm
 all: build/pocketlm
@@ -62,10 +62,35 @@ demo: build/pocketlm
 # MODULARIZE+EXPORT_ES6: one ES module factory for page, worker and Node (Node passes wasmBinary)
 # FILESYSTEM=0: models are streamed into the heap by JS, never through MEMFS
 # MAXIMUM_MEMORY=4GB: wasm32's ceiling; pointers above 2 GB are read as unsigned in JS
-EMFLAGS := -O3 -msimd128 --no-entry -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
+EMFLAGS := -O3 -msimd128 -ffp-contract=off --no-entry -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
            -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sEXPORT_NAME=createPocketLM \
            -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPF32,HEAPF64 -sWASM_BIGINT
 wasm: dist/pocketlm.mjs
 dist/pocketlm.mjs: wasm/exports.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p dist
 	$(EMCC) -std=c11 -Wall -Wextra $(EMFLAGS) -o $@ wasm/exports.c $(LIB_SRC)
+
+# ---- fuzzing: tests/fuzz_gguf.c over gguf_parse, lm_plan_from_header, lm_model_load, decode ----
+# make test-c builds it with gcc (replay main): seeds in tests/fixtures/fuzz + a fixed mutation loop.
+# make fuzz: libFuzzer (clang only) for FUZZ_TIME seconds; -DLM_FUZZER drops the replay main.
+# New inputs go to build/fuzz/corpus; the committed seeds are only read (regenerate: make fuzz-seeds).
+# Crashes are written to build/fuzz/ as crash-*; replay one with build/san/fuzz_gguf FILE.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_SRC  := $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC))
+.PHONY: fuzz fuzz-seeds
+test-c: build/san/fuzz_gguf
+
+build/fuzz/fuzz_gguf: tests/fuzz_gguf.c $(FUZZ_SRC) $(wildcard src/*.h src/*/*.h tools/*.h tests/*.h)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_CC) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer -DLM_FUZZER -DLM_NO_CLI_MAIN -o $@ $< $(FUZZ_SRC) $(LDLIBS)
+
+# -max_len: the seeds are up to ~25 KB; -timeout/-rss_limit_mb: a hang or a 2 GB allocation is a finding
+fuzz: build/fuzz/fuzz_gguf
+	cd build/fuzz && ./fuzz_gguf -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 corpus ../../tests/fixtures/fuzz
+
+fuzz-seeds: build/san/fuzz_gguf
+	@mkdir -p tests/fixtures/fuzz
+	build/san/fuzz_gguf --write-seeds tests/fixtures/fuzz

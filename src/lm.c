@@ -221,7 +221,7 @@ static void compute_logits(lm_ctx *c, int32_t first, int32_t rows) {
     blk_matmul(c, &m->output, c->xn + (int64_t)first * m->n_embd, rows, c->logits);
     float cap = m->final_softcap;
     if (cap <= 0.0f) return;
-    for (int64_t i = 0; i < (int64_t)rows * m->n_vocab; i++) c->logits[i] = cap * tanhf(c->logits[i] / cap);
+    for (int64_t i = 0; i < (int64_t)rows * m->n_vocab; i++) c->logits[i] = cap * (float)tanh((double)(c->logits[i] / cap));   // double tanh: same bits native and wasm
 }
 
 lm_status lm_decode(lm_ctx *c, const lm_token *tokens, int32_t n) {

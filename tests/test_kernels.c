@@ -13,22 +13,14 @@
 #include <string.h>
 
 // ---- parity tolerances: |best - ref| <= TOL * (1 + |ref|) ----
-// Layout or integer bugs give errors of order 1, so these only need to clear rounding noise.
-// f32/f16/bf16 dots: ref sums exact products in one double; SIMD sums in f32 lanes over chunks
-// of <= 256 elements, each flushed into a double. Seen up to 7e-6 over 40 seeds.
-#define LM_TOL_FLOAT_DOT 5e-5
-// q8_0/q4_0/q4_1 dots: per-block float terms are identical; _ref adds them in order into one
-// float (n/32 roundings of the running sum), SIMD into 4 float lanes. The difference is
-// mostly _ref's own rounding, relative to |ref| larger when the sum cancels: seen up to
-// 1.2e-5 over 40 seeds at n = 6144.
-#define LM_TOL_QBLOCK    1e-4
-// q4_k/q5_k/q6_k dots: exact int32 parts and _ref's float epilogue in _ref's order: identical.
+// Every SIMD twin follows its _ref's evaluation order exactly (the canonical orders in kernels.h:
+// lane-structured float sums, the lm_exp_poly exponential), so native (ref) and wasm (SIMD)
+// builds give the same bits and therefore the same tokens. All tolerances are zero.
+#define LM_TOL_FLOAT_DOT 0.0
+#define LM_TOL_QBLOCK    0.0
 #define LM_TOL_KQUANT    0.0
-// rmsnorm: only the order of double additions differs -> identical floats in practice.
-#define LM_TOL_RMSNORM   1e-6
-// softmax/swiglu: exp by a polynomial within ~2 ulp of libm's expf, plus one division.
-#define LM_TOL_EXP_OPS   2e-6
-// gelu/geglu: the SIMD table uses _ref (fp16 table lookup); must be identical.
+#define LM_TOL_RMSNORM   0.0
+#define LM_TOL_EXP_OPS   0.0
 #define LM_TOL_GELU      0.0
 
 // ---- xorshift64* (no rand(): same numbers on every platform) ----
@@ -239,25 +231,30 @@ static void test_round_trips(void) {
 // ======================= (c) vec_dot_ref consistency =======================
 
 static void test_vec_dot_ref_consistency(void) {
-    enum { N = 512 };
+    enum { N = 700 };
+    static const int lens[] = { 512, 700, 172 };   // 700 and 172: chunk and lane tails (n % 8 != 0)
     static float x[N], a[N], xd[N], ad[N];
     for (int t = 0; t < LM_TYPE_COUNT; t++) {
         if (!lm_kernels_ref.vec_dot[t]) continue;
         lm_type at = lm_type_traits_of(t)->vec_dot_type;
-        rng_seed(200 + (uint64_t)t);
-        fill_gauss(x, N, 0.5f);  fill_gauss(a, N, 2.0f);
-        void *qw = quantize_new((lm_type)t, x, N), *qa = malloc((size_t)lm_row_bytes(at, N));
-        lm_kernels_ref.quantize[at](a, qa, N);
-        lm_type_traits_of(t)->to_float(qw, xd, N);
-        lm_type_traits_of(at)->to_float(qa, ad, N);
-        double dd = 0.0, mag = 0.0;
-        for (int i = 0; i < N; i++) { dd += (double)xd[i] * ad[i]; mag += fabs((double)xd[i] * ad[i]); }
-        // q4_1 x q8_1 uses s = fp16(d*sum(q)): the min term carries 2^-11 relative error
-        double tol = (t == LM_TYPE_Q4_1 ? 1e-3 : 1e-5) * mag + 1e-6;
-        float got = lm_kernels_ref.vec_dot[t](N, qw, qa);
-        if (fabs(got - dd) > tol) fprintf(stderr, "vec_dot_ref %s: %.9g vs dequantized dot %.9g\n", lm_type_name(t), got, dd);
-        CHECK(fabs(got - dd) <= tol);
-        free(qw); free(qa);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            int n = lens[li];
+            if (n % bsize((lm_type)t)) continue;
+            rng_seed(200 + (uint64_t)t + 17 * li);
+            fill_gauss(x, n, 0.5f);  fill_gauss(a, n, 2.0f);
+            void *qw = quantize_new((lm_type)t, x, n), *qa = malloc((size_t)lm_row_bytes(at, n));
+            lm_kernels_ref.quantize[at](a, qa, n);
+            lm_type_traits_of(t)->to_float(qw, xd, n);
+            lm_type_traits_of(at)->to_float(qa, ad, n);
+            double dd = 0.0, mag = 0.0;
+            for (int i = 0; i < n; i++) { dd += (double)xd[i] * ad[i]; mag += fabs((double)xd[i] * ad[i]); }
+            // q4_1 x q8_1 uses s = fp16(d*sum(q)): the min term carries 2^-11 relative error
+            double tol = (t == LM_TYPE_Q4_1 ? 1e-3 : 1e-5) * mag + 1e-6;
+            float got = lm_kernels_ref.vec_dot[t](n, qw, qa);
+            if (fabs(got - dd) > tol) fprintf(stderr, "vec_dot_ref %s n=%d: %.9g vs dequantized dot %.9g\n", lm_type_name(t), n, got, dd);
+            CHECK(fabs(got - dd) <= tol);
+            free(qw); free(qa);
+        }
     }
 }
 
@@ -309,7 +306,7 @@ static double dot_case(int t, int64_t n, int raw, float *x, float *a) {
 }
 
 static void test_vec_dot_parity(void) {
-    static const int64_t lens[] = { 256, 512, 2560, 6144, 224, 263 };   // last two: tails (where blocks allow)
+    static const int64_t lens[] = { 256, 512, 2560, 6144, 224, 263, 172, 700 };   // last four: tails (where blocks allow)
     float *x = malloc(6144 * sizeof *x), *a = malloc(6144 * sizeof *a);
     for (int t = 0; t < LM_TYPE_COUNT; t++) {
         if (!lm_kernels_ref.vec_dot[t]) continue;
@@ -359,7 +356,7 @@ static void test_half_specials(void) {
 
 // Activation quantizers must be bit-identical (same codes feed the exact integer dots).
 static void test_quantize_parity(void) {
-    static const int64_t lens[] = { 256, 6144, 32 * 5 };
+    static const int64_t lens[] = { 256, 6144, 32 * 5, 172, 700 };
     static float x[6144];
     static uint8_t r[6144 * 4], b[6144 * 4];
     for (int t = 0; t < LM_TYPE_COUNT; t++) {

@@ -98,7 +98,7 @@ export async function loadIntoHeap(abi, source, { signal, onProgress, nCtx = 0, 
   const { chunks, total, phase } = await openSource(source, signal);
   const it = chunks[Symbol.asyncIterator]();
   const prefix = new Prefix();
-  let plan, loaded = 0, last = 0, need = 32;
+  let plan, loaded = 0, last = 0, need = 4;   // the magic is checked as soon as 4 bytes are in
   const progress = (force) => {
     const now = Date.now();
     if (onProgress && (force || now - last >= PROGRESS_MS)) { last = now; onProgress({ phase, loaded, total: total ?? plan?.fileSize }); }
@@ -107,7 +107,10 @@ export async function loadIntoHeap(abi, source, { signal, onProgress, nCtx = 0, 
     while (!plan) {            // header phase: the prefix grows until the parser has what it needs
       throwIfAborted(signal);
       const { done, value } = await it.next();
-      if (done) throw new LmError('TRUNCATED', `the source ended inside the GGUF header (after ${prefix.length} bytes)`);
+      if (done) {
+        abi.planFromHeader(prefix.bytes(), nCtx, nBatch);   // throws BAD_MAGIC etc. when that is the real problem
+        throw new LmError('TRUNCATED', `the source ended inside the GGUF header (after ${prefix.length} bytes)`);
+      }
       prefix.push(value);
       loaded += value.length;
       progress(false);

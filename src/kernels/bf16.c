@@ -12,10 +12,19 @@ void quantize_bf16_ref(const float *src, void *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) h[i] = lm_f32_to_bf16(src[i]);
 }
 
+// Canonical float-dot order (lm_fdot_chunk) over the converted values; products are exact in f32.
 float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
+    float xf[256], yf[256];
     double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)lm_bf16_to_f32(x[i]) * (double)lm_bf16_to_f32(y[i]);
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int len = (int)(n8 - i < 256 ? n8 - i : 256);
+        for (int e = 0; e < len; e++) { xf[e] = lm_bf16_to_f32(x[i + e]); yf[e] = lm_bf16_to_f32(y[i + e]); }
+        sum += lm_fdot_chunk(xf, yf, len);
+        i += len;
+    }
+    for (; i < n; i++) sum += (double)lm_bf16_to_f32(x[i]) * (double)lm_bf16_to_f32(y[i]);
     return (float)sum;
 }
 
@@ -24,7 +33,7 @@ float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
 
 // bf16 -> f32 is a 16-bit shift (even elements) or a mask (odd elements), and products are
 // exact in f32 (8-bit significands) unless they leave f32's range. Summation in f32 lanes per
-// chunk of at most 256 elements, each chunk flushed into a double. LM_TOL_FLOAT_DOT.
+// chunk of at most 256 elements, each chunk flushed into a double. Bit-identical to _ref (the canonical order of kernels.h).
 float vec_dot_bf16_simd128(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
     const v128_t hi16 = wasm_i32x4_splat((int32_t)0xffff0000u);

@@ -12,10 +12,19 @@ void quantize_f16_ref(const float *src, void *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) h[i] = lm_f32_to_f16(src[i]);
 }
 
+// Canonical float-dot order (lm_fdot_chunk) over the converted values; products are exact in f32.
 float vec_dot_f16_ref(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
+    float xf[256], yf[256];
     double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)lm_f16_to_f32(x[i]) * (double)lm_f16_to_f32(y[i]);
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int len = (int)(n8 - i < 256 ? n8 - i : 256);
+        for (int e = 0; e < len; e++) { xf[e] = lm_f16_to_f32(x[i + e]); yf[e] = lm_f16_to_f32(y[i + e]); }
+        sum += lm_fdot_chunk(xf, yf, len);
+        i += len;
+    }
+    for (; i < n; i++) sum += (double)lm_f16_to_f32(x[i]) * (double)lm_f16_to_f32(y[i]);
     return (float)sum;
 }
 
@@ -55,7 +64,7 @@ static inline v128_t f16_chunk(const uint16_t *x, const uint16_t *y, int64_t len
 // f16 products are exact in f32 (11-bit significands), so only the summation differs from
 // _ref: f32 lanes per chunk of at most 256 elements, each chunk flushed into a double. A
 // chunk holding an inf/NaN (|bits| >= 0x7c00) is redone with the general conversion.
-// Tolerance LM_TOL_FLOAT_DOT.
+// Bit-identical to _ref (the canonical order of kernels.h).
 float vec_dot_f16_simd128(int64_t n, const void *w, const void *a) {
     const uint16_t *x = w, *y = a;
     double sum = 0.0;

@@ -11,7 +11,10 @@
         [LM_TYPE_Q4_1] = vec_dot_q4_1_q8_1_ref,                  \
         [LM_TYPE_Q4_K] = vec_dot_q4_k_q8_k_ref,                  \
         [LM_TYPE_Q5_K] = vec_dot_q5_k_q8_k_ref,                  \
-        [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_ref,
+        [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_ref,                  \
+        [LM_TYPE_Q2_C] = vec_dot_q2_c_a16_ref,                   \
+        [LM_TYPE_Q4_C] = vec_dot_q4_c_a16_ref,                   \
+        [LM_TYPE_I8]   = vec_dot_i8_a16_ref,
 
 #define REF_QUANTIZE                                             \
         [LM_TYPE_F32]  = quantize_f32_ref,                       \
@@ -19,11 +22,13 @@
         [LM_TYPE_BF16] = quantize_bf16_ref,                      \
         [LM_TYPE_Q8_0] = quantize_q8_0_ref,                      \
         [LM_TYPE_Q8_1] = quantize_q8_1_ref,                      \
-        [LM_TYPE_Q8_K] = quantize_q8_k_ref,
+        [LM_TYPE_Q8_K] = quantize_q8_k_ref,                      \
+        [LM_TYPE_A16]  = quantize_a16_ref,
 
 const lm_kernels lm_kernels_ref = {
     .vec_dot  = { REF_VEC_DOT },
     .quantize = { REF_QUANTIZE },
+    .act16 = act16_quantize_ref,
     .rmsnorm = rmsnorm_ref, .softmax = softmax_ref, .geglu = geglu_ref, .gelu = gelu_ref, .swiglu = swiglu_ref,
 };
 
@@ -42,6 +47,9 @@ static const lm_kernels simd128 = {
         [LM_TYPE_Q4_K] = vec_dot_q4_k_q8_k_simd128,
         [LM_TYPE_Q5_K] = vec_dot_q5_k_q8_k_simd128,
         [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_simd128,
+        [LM_TYPE_Q2_C] = vec_dot_q2_c_a16_simd128,
+        [LM_TYPE_Q4_C] = vec_dot_q4_c_a16_simd128,
+        [LM_TYPE_I8]   = vec_dot_i8_a16_simd128,
     },
     .quantize = {
         [LM_TYPE_F32]  = quantize_f32_ref,
@@ -50,7 +58,9 @@ static const lm_kernels simd128 = {
         [LM_TYPE_Q8_0] = quantize_q8_0_simd128,
         [LM_TYPE_Q8_1] = quantize_q8_1_simd128,
         [LM_TYPE_Q8_K] = quantize_q8_k_simd128,
+        [LM_TYPE_A16]  = quantize_a16_simd128,
     },
+    .act16 = act16_quantize_simd128,
     .rmsnorm = rmsnorm_simd128, .softmax = softmax_simd128, .swiglu = swiglu_simd128,
     .geglu = geglu_ref /* no SIMD: table lookup */, .gelu = gelu_ref /* no SIMD: table lookup */,
 };

@@ -9,9 +9,16 @@
 // quantized to the weight type's vec_dot_type. n % block_size == 0.
 typedef float (*lm_vec_dot_fn)(int64_t n, const void *w, const void *a);
 
+// Per-channel activations (a16.c): q[i] = clamp(round_half_even(x[i] / s), -128, 127) as int16.
+// s > 0 and finite: a static scale (input_scale); otherwise the dynamic s = max|x| / 127. Returns
+// the scale used (0 for an all-zero row with a dynamic scale, then q = 0). The per-channel dots
+// (q2_c, q4_c, i8 x a16) return their exact int32 sum as a float; blk_matmul scales it.
+typedef float (*lm_act16_fn)(const float *x, int16_t *q, int64_t n, float s);
+
 typedef struct {
     lm_vec_dot_fn    vec_dot[LM_TYPE_COUNT];   // by weight type
     lm_from_float_fn quantize[LM_TYPE_COUNT];  // by activation type (f32 rows -> vec_dot_type rows)
+    lm_act16_fn      act16;                    // a16 with a static or dynamic scale (quantize[A16] = dynamic)
     // y = x / sqrt(mean(x^2) + eps) * w (w may be NULL: no weight); sum of squares in double as ggml
     void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
     void (*softmax)(float *x, int n);                               // in place, max-subtracted
@@ -56,6 +63,20 @@ void  dequant_q6_k_ref (const void *src, float *dst, int64_t n);
 void  quantize_q6_k_ref(const float *src, void *dst, int64_t n);
 float vec_dot_q6_k_q8_k_ref(int64_t n, const void *w, const void *a);
 
+// per-channel formats (GGUF-M): unit-scale dequant/quantize (codes minus offset), exact int32 dots
+void  dequant_q2_c_ref (const void *src, float *dst, int64_t n);
+void  quantize_q2_c_ref(const float *src, void *dst, int64_t n);
+float vec_dot_q2_c_a16_ref(int64_t n, const void *w, const void *a);
+void  dequant_q4_c_ref (const void *src, float *dst, int64_t n);
+void  quantize_q4_c_ref(const float *src, void *dst, int64_t n);
+float vec_dot_q4_c_a16_ref(int64_t n, const void *w, const void *a);
+void  dequant_i8_ref (const void *src, float *dst, int64_t n);
+void  quantize_i8_ref(const float *src, void *dst, int64_t n);
+float vec_dot_i8_a16_ref(int64_t n, const void *w, const void *a);
+void  dequant_a16_ref (const void *src, float *dst, int64_t n);
+void  quantize_a16_ref(const float *src, void *dst, int64_t n);          // dynamic scale, not kept
+float act16_quantize_ref(const float *x, int16_t *q, int64_t n, float s);
+
 void  rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps);
 void  softmax_ref(float *x, int n);
 void  geglu_ref(float *y, const float *g, const float *u, int n);
@@ -76,11 +97,68 @@ float vec_dot_q4_1_q8_1_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q4_k_q8_k_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q5_k_q8_k_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a);
+float vec_dot_q2_c_a16_simd128(int64_t n, const void *w, const void *a);   // exact: identical to _ref
+float vec_dot_q4_c_a16_simd128(int64_t n, const void *w, const void *a);   // exact: identical to _ref
+float vec_dot_i8_a16_simd128(int64_t n, const void *w, const void *a);     // exact: identical to _ref
+void  quantize_a16_simd128(const float *src, void *dst, int64_t n);        // bit-identical to _ref
+float act16_quantize_simd128(const float *x, int16_t *q, int64_t n, float s);   // bit-identical to _ref
 
 void  rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps);
 void  softmax_simd128(float *x, int n);
 void  swiglu_simd128(float *y, const float *g, const float *u, int n);
 #endif
+
+// ---- canonical evaluation orders ----
+// Native builds run the _ref kernels and wasm builds the _simd128 twins; both must give the same
+// bits so that the two builds produce the same tokens. Float sums therefore follow one lane
+// structure, written here once for the scalar side and mirrored by the SIMD code.
+
+// Float dots (f32, f16, bf16) over a chunk of len (% 8 == 0, <= 256) elements already in float:
+// element e goes to float accumulator e % 8; lanes pair up as v[j] = acc[2j] + acc[2j+1], and the
+// chunk's value is ((double)v0 + v2) + ((double)v1 + v3). Callers add chunks into a double and
+// the n % 8 tail as exact double products.
+static inline double lm_fdot_chunk(const float *x, const float *y, int len) {
+    float acc[8] = {0};
+    for (int e = 0; e < len; e++) acc[e % 8] += x[e] * y[e];
+    float v0 = acc[0] + acc[1], v1 = acc[2] + acc[3], v2 = acc[4] + acc[5], v3 = acc[6] + acc[7];
+    return ((double)v0 + (double)v2) + ((double)v1 + (double)v3);
+}
+
+// Block dots (q8_0, q4_0, q4_1): the float term of block i goes to lane i % 4 for whole groups
+// of 4 blocks, the remaining blocks into one float in order; result (l0 + l2) + (l1 + l3) + tail.
+typedef struct { float lane[4], tail; int64_t groups; } lm_qsum;
+static inline void lm_qsum_add(lm_qsum *q, int64_t i, float term) {
+    if (i < q->groups * 4) q->lane[i % 4] += term; else q->tail += term;
+}
+static inline float lm_qsum_result(const lm_qsum *q) {
+    return ((q->lane[0] + q->lane[2]) + (q->lane[1] + q->lane[3])) + q->tail;
+}
+static inline lm_qsum lm_qsum_init(int64_t n_blocks) { return (lm_qsum){ {0, 0, 0, 0}, 0, n_blocks / 4 }; }
+
+// e^x by a fixed polynomial (Cody-Waite split of ln 2, degree-6 Cephes expf coefficients), within
+// ~2 ulp of expf on [-87.3, 88.4]; 0 below, +inf above 88.72. The scalar twin of ops_simd128.c's
+// exp_f32x4, operation for operation, so that libm differences (glibc vs musl) cannot leak in.
+#define LM_EXP_LO (-87.33654f)
+#define LM_EXP_HI 88.37626f
+#define LM_EXP_INF_ABOVE 88.72283f
+static const float lm_exp_coef[6] = { 1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                      4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f };
+static inline float lm_exp_poly(float x) {
+    float xc = x < LM_EXP_LO ? LM_EXP_LO : x;               // pmax then pmin, NaN passes through
+    xc = LM_EXP_HI < xc ? LM_EXP_HI : xc;
+    float n = __builtin_rintf(xc * 1.44269504088896341f);   // round half to even (default mode)
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = lm_exp_coef[0];
+    for (int i = 1; i < 6; i++) p = p * r + lm_exp_coef[i];
+    p = (p * (r * r) + r) + 1.0f;
+    int32_t ni = n == n ? (int32_t)n : 0, bits = (ni + 127) << 23;   // trunc_sat semantics
+    float pow2n;
+    __builtin_memcpy(&pow2n, &bits, 4);
+    float y = p * pow2n;
+    if (x < LM_EXP_LO) y = 0.0f;
+    return x > LM_EXP_INF_ABOVE ? __builtin_inff() : y;
+}
 
 // Rounds to nearest, ties to even (ggml's nearest_int and _mm_round_ps semantics).
 static inline int lm_nearest_int(float f) {

@@ -6,26 +6,22 @@
 #include "simd128.h"
 #include <math.h>
 
-// e^x for 4 lanes: x = n*ln2 + r (Cody-Waite split of ln2), |r| <= ln2/2, degree-6 polynomial
-// for e^r (Cephes expf coefficients), then 2^n through the exponent field. Within ~2 ulp of
-// libm's expf for x in [-87.33, 88.37]. Below that it returns 0 where expf is a subnormal
-// (< 1.2e-38) or 0; above 88.72 it returns +inf as expf does; in (88.37, 88.72] it returns
-// e^88.37 (inputs there only occur for overflowing sigmoid arguments).
+// e^x for 4 lanes: the SIMD twin of lm_exp_poly (kernels.h), operation for operation: x = n*ln2 + r
+// (Cody-Waite split), degree-6 polynomial for e^r, 2^n through the exponent field. Below -87.33 it
+// returns 0, above 88.72 +inf; in (88.37, 88.72] e^88.37.
 static inline v128_t exp_f32x4(v128_t x) {
-    const v128_t lo = wasm_f32x4_splat(-87.33654f), hi = wasm_f32x4_splat(88.37626f);
+    const v128_t lo = wasm_f32x4_splat(LM_EXP_LO), hi = wasm_f32x4_splat(LM_EXP_HI);
     v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
     v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)));
     v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
     r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
-    static const float c[6] = { 1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                                4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f };
-    v128_t p = wasm_f32x4_splat(c[0]);
-    for (int i = 1; i < 6; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(c[i]));
+    v128_t p = wasm_f32x4_splat(lm_exp_coef[0]);
+    for (int i = 1; i < 6; i++) p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(lm_exp_coef[i]));
     p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1.0f));
     v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
     v128_t y = wasm_f32x4_mul(p, pow2n);
     y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));                               // underflow -> 0
-    return wasm_v128_bitselect(wasm_f32x4_splat(INFINITY), y, wasm_f32x4_gt(x, wasm_f32x4_splat(88.72283f)));
+    return wasm_v128_bitselect(wasm_f32x4_splat(INFINITY), y, wasm_f32x4_gt(x, wasm_f32x4_splat(LM_EXP_INF_ABOVE)));
 }
 
 // Sum of squares in double as _ref (products exact in double); only the order of the double
@@ -67,7 +63,7 @@ void softmax_simd128(float *x, int n) {
         wasm_v128_store(x + j, e);
         sum += lm_hsum_f32x4_f64(e);
     }
-    for (int j = i; j < n; j++) { x[j] = expf(x[j] - max); sum += x[j]; }
+    for (int j = i; j < n; j++) { x[j] = lm_exp_poly(x[j] - max); sum += x[j]; }
     v128_t inv = wasm_f32x4_splat((float)(1.0 / sum));
     for (int j = 0; j + 4 <= n; j += 4) wasm_v128_store(x + j, wasm_f32x4_mul(wasm_v128_load(x + j), inv));
     for (int j = i; j < n; j++) x[j] *= (float)(1.0 / sum);
@@ -82,6 +78,6 @@ void swiglu_simd128(float *y, const float *g, const float *u, int n) {
         v128_t s = wasm_f32x4_div(v, wasm_f32x4_add(one, exp_f32x4(wasm_f32x4_neg(v))));
         wasm_v128_store(y + i, wasm_f32x4_mul(s, wasm_v128_load(u + i)));
     }
-    for (; i < n; i++) y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (; i < n; i++) y[i] = g[i] / (1.0f + lm_exp_poly(-g[i])) * u[i];
 }
 #endif

@@ -35,16 +35,16 @@ void quantize_q4_0_ref(const float *src, void *dst, int64_t n) {
 float vec_dot_q4_0_q8_0_ref(int64_t n, const void *w, const void *a) {
     const block_q4_0 *x = w;
     const block_q8_0 *y = a;
-    float sum = 0.0f;
+    lm_qsum q = lm_qsum_init(n / LM_QK);   // canonical lane order (kernels.h)
     for (int64_t i = 0; i < n / LM_QK; i++) {
         int32_t isum = 0;
         for (int j = 0; j < LM_QK / 2; j++) {
             isum += ((x[i].qs[j] & 15) - 8) * y[i].qs[j];
             isum += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + LM_QK/2];
         }
-        sum += (float)isum * (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d));
+        lm_qsum_add(&q, i, (float)isum * (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d)));
     }
-    return sum;
+    return lm_qsum_result(&q);
 }
 
 #if defined(__wasm_simd128__)
@@ -70,8 +70,7 @@ static inline v128_t q4_0_group4(const block_q4_0 *x, const block_q8_0 *y) {
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), d);
 }
 
-// Per-block terms equal _ref's; they are summed in 4 lanes (tail blocks in a scalar) instead
-// of in order. LM_TOL_QBLOCK.
+// Per-block terms and their summation order equal _ref's (kernels.h lm_qsum): bit-identical.
 float vec_dot_q4_0_q8_0_simd128(int64_t n, const void *w, const void *a) {
     const block_q4_0 *x = w;
     const block_q8_0 *y = a;

@@ -34,17 +34,17 @@ void quantize_q4_1_ref(const float *src, void *dst, int64_t n) {
 float vec_dot_q4_1_q8_1_ref(int64_t n, const void *w, const void *a) {
     const block_q4_1 *x = w;
     const block_q8_1 *y = a;
-    float sum = 0.0f;
+    lm_qsum q = lm_qsum_init(n / LM_QK);   // canonical lane order (kernels.h)
     for (int64_t i = 0; i < n / LM_QK; i++) {
         int32_t isum = 0;
         for (int j = 0; j < LM_QK / 2; j++) {
             isum += (x[i].qs[j] & 15) * y[i].qs[j];
             isum += (x[i].qs[j] >> 4) * y[i].qs[j + LM_QK/2];
         }
-        sum += (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d)) * (float)isum
-             + lm_f16_to_f32(x[i].m) * lm_f16_to_f32(y[i].s);
+        lm_qsum_add(&q, i, (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d)) * (float)isum
+                           + lm_f16_to_f32(x[i].m) * lm_f16_to_f32(y[i].s));
     }
-    return sum;
+    return lm_qsum_result(&q);
 }
 
 #if defined(__wasm_simd128__)
@@ -71,8 +71,7 @@ static inline v128_t q4_1_group4(const block_q4_1 *x, const block_q8_1 *y) {
     return wasm_f32x4_add(wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(s)), ms);
 }
 
-// Per-block terms equal _ref's; they are summed in 4 lanes (tail blocks in a scalar) instead
-// of in order. LM_TOL_QBLOCK.
+// Per-block terms and their summation order equal _ref's (kernels.h lm_qsum): bit-identical.
 float vec_dot_q4_1_q8_1_simd128(int64_t n, const void *w, const void *a) {
     const block_q4_1 *x = w;
     const block_q8_1 *y = a;

@@ -26,13 +26,13 @@ void quantize_q8_0_ref(const float *src, void *dst, int64_t n) {
 
 float vec_dot_q8_0_q8_0_ref(int64_t n, const void *w, const void *a) {
     const block_q8_0 *x = w, *y = a;
-    float sum = 0.0f;
+    lm_qsum q = lm_qsum_init(n / LM_QK);   // canonical lane order (kernels.h)
     for (int64_t i = 0; i < n / LM_QK; i++) {
         int32_t isum = 0;
         for (int j = 0; j < LM_QK; j++) isum += x[i].qs[j] * y[i].qs[j];
-        sum += (float)isum * (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d));
+        lm_qsum_add(&q, i, (float)isum * (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d)));
     }
-    return sum;
+    return lm_qsum_result(&q);
 }
 
 #if defined(__wasm_simd128__)
@@ -71,8 +71,7 @@ static inline v128_t q8_0_group4(const block_q8_0 *x, const block_q8_0 *y) {
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), d);
 }
 
-// Per-block terms equal _ref's; they are summed in 4 lanes (tail blocks in a scalar) instead
-// of in order. LM_TOL_QBLOCK.
+// Per-block terms and their summation order equal _ref's (kernels.h lm_qsum): bit-identical.
 float vec_dot_q8_0_q8_0_simd128(int64_t n, const void *w, const void *a) {
     const block_q8_0 *x = w, *y = a;
     int64_t nb = n / LM_QK, i = 0;

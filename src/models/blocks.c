@@ -42,13 +42,15 @@ void blk_matmul(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, fl
 // ---- rotary position embedding ----
 
 // cs[2i], cs[2i+1] = cos, sin of the angle of pair i, computed as ggml does (repeated products).
+// pow/cos/sin run in double and are rounded: float libm results may differ by an ulp between
+// glibc (native) and musl (wasm), and the two builds must give the same bits.
 static void rope_angles(const lm_layer *L, int32_t pos, float *cs) {
-    float theta_scale = powf(L->rope_base, -2.0f / (float)L->n_rot), theta = (float)pos;
+    float theta_scale = (float)pow((double)L->rope_base, (double)(-2.0f / (float)L->n_rot)), theta = (float)pos;
     const float *ff = L->rope_freqs.data;
     for (int i = 0; i < L->n_rot / 2; i++) {
         float th = L->rope_scale * (ff ? theta / ff[i] : theta);
-        cs[2*i] = cosf(th);
-        cs[2*i + 1] = sinf(th);
+        cs[2*i] = (float)cos((double)th);
+        cs[2*i + 1] = (float)sin((double)th);
         theta *= theta_scale;
     }
 }
