@@ -16,7 +16,7 @@ C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
 EMFLAGS_TEST := -O2 -msimd128 -ffp-contract=off -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
-.PHONY: all test test-c test-wasm test-conformance fixtures clean demo wasm
+.PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo wasm
 all: build/pocketlm
 
 build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
@@ -44,7 +44,15 @@ test-wasm: build/wasm/test_kernels.cjs
 test-conformance: build/pocketlm
 	node tests/conformance/run.mjs
 
-test: test-c test-wasm test-conformance
+# JS unit and integration tests over the shipped dist/ build (Node), then the browser tests
+# (playwright-core driving Debian's Chromium against pages served from 127.0.0.1)
+test-js: build/pocketlm dist/pocketlm.mjs
+	node --test tests/js/
+
+test-browser: build/pocketlm dist/pocketlm.mjs
+	node --test tests/browser/
+
+test: test-c test-wasm test-js test-browser test-conformance
 
 clean:
 	rm -rf build
