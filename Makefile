@@ -16,7 +16,7 @@ C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
 EMFLAGS_TEST := -O2 -msimd128 -ffp-contract=off -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
-.PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo wasm
+.PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo wasm bench-kernels
 all: build/pocketlm
 
 build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
@@ -40,9 +40,18 @@ build/wasm/test_kernels.cjs: tests/test_kernels.c $(LIB_SRC) $(wildcard src/*.h 
 test-wasm: build/wasm/test_kernels.cjs
 	node $<
 
+# matvec throughput per weight format, wasm SIMD128 under Node, single thread (docs/FORMAT.md §8)
+build/wasm/bench_kernels.cjs: bench/kernels.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
+	@mkdir -p build/wasm
+	$(EMCC) -std=c11 -Wall $(subst -O2,-O3,$(EMFLAGS_TEST)) -o $@ $< $(LIB_SRC)
+
+bench-kernels: build/wasm/bench_kernels.cjs
+	node $<
+
 # conformance against llama.cpp (node-llama-cpp): generated models, teacher-forced logits
 test-conformance: build/pocketlm
 	node tests/conformance/run.mjs
+	node tests/conformance/tokenizer.mjs
 
 # JS unit and integration tests over the shipped dist/ build (Node), then the browser tests
 # (playwright-core driving Debian's Chromium against pages served from 127.0.0.1)

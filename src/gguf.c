@@ -42,7 +42,7 @@ static const uint8_t VTYPE_SIZE[GGUF_VTYPE_COUNT] = {
     [GGUF_F32] = 4, [GGUF_BOOL] = 1, [GGUF_U64] = 8, [GGUF_I64] = 8, [GGUF_F64] = 8,
 };
 
-// ggml block geometry for every type id ggml has defined: {elements per block, bytes per block}.
+// ggml block geometry for every type id ggml has defined, plus GGUF-M's: {elements per block, bytes per block}.
 static const struct { uint16_t blck, size; } GGML_TYPES[] = {
     [0] = {1, 4},      [1] = {1, 2},      [2] = {32, 18},    [3] = {32, 20},    [6] = {32, 22},
     [7] = {32, 24},    [8] = {32, 34},    [9] = {32, 36},    [10] = {256, 84},  [11] = {256, 110},
@@ -51,11 +51,14 @@ static const struct { uint16_t blck, size; } GGML_TYPES[] = {
     [22] = {256, 82},  [23] = {256, 136}, [24] = {1, 1},     [25] = {1, 2},     [26] = {1, 4},
     [27] = {1, 8},     [28] = {1, 8},     [29] = {256, 56},  [30] = {1, 2},     [34] = {256, 54},
     [35] = {256, 66},  [39] = {32, 17},   [40] = {64, 36},   [41] = {128, 18},  [42] = {64, 18},
+    // GGUF-M per-channel types (ours, docs/FORMAT.md): q2_c, q4_c; 102 (a16) is never in a file
+    [100] = {64, 16},  [101] = {32, 16},
 };
 
 int64_t gguf_type_bytes(uint32_t type, int64_t n) {
     if (type >= sizeof GGML_TYPES / sizeof GGML_TYPES[0] || !GGML_TYPES[type].blck) return -1;
     if (n < 0 || n % GGML_TYPES[type].blck) return -1;
+    if (n / GGML_TYPES[type].blck > INT64_MAX / GGML_TYPES[type].size) return -1;   // bytes overflow int64
     return n / GGML_TYPES[type].blck * GGML_TYPES[type].size;
 }
 
@@ -111,7 +114,6 @@ static lm_status skip_value(cursor *c, uint32_t t, int depth, gguf_str key) {
 }
 
 static lm_status parse_kvs(cursor *c, gguf_file *g) {
-    if (g->n_kv > GGUF_MAX_KV) return lm_fail(LM_CORRUPT, "absurd metadata count %llu", (unsigned long long)g->n_kv);
     g->kv = calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
     if (!g->kv) return lm_fail(LM_NOMEM, "metadata index (%llu entries)", (unsigned long long)g->n_kv);
     for (uint64_t i = 0; i < g->n_kv; i++) {
@@ -171,21 +173,24 @@ static lm_status parse_tensor(cursor *c, gguf_tensor_info *t) {
         return lm_fail(LM_CORRUPT, "tensor name of length %llu is invalid", (unsigned long long)t->name.len);
     if (t->n_dims < 1 || t->n_dims > GGUF_MAX_DIMS)
         return lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': %u dims", KEYARG(t->name), t->n_dims);
-    int64_t n = 1;
+    // nz: product of the non-zero dims, so a zero dim cannot hide an overflow of the others
+    // (callers multiply sub-products such as ne[1]*ne[2]*ne[3])
+    int64_t n = 1, nz = 1;
     for (uint32_t d = 0; d < GGUF_MAX_DIMS; d++) {
         uint64_t ne = 1;
         if (d < t->n_dims && !read_u64(c, &ne)) return truncated(c, "a tensor shape");
-        if (ne > (uint64_t)INT64_MAX || (ne && (uint64_t)n > (uint64_t)INT64_MAX / ne))
+        if (ne > (uint64_t)INT64_MAX || (ne && (uint64_t)nz > (uint64_t)INT64_MAX / ne))
             return lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': element count overflows", KEYARG(t->name));
         t->ne[d] = (int64_t)ne;
         n *= (int64_t)ne;
+        if (ne) nz *= (int64_t)ne;
     }
     if (!read_u32(c, &t->type) || !read_u64(c, &t->offset)) return truncated(c, "a tensor info");
     if (gguf_type_bytes(t->type, 0) < 0)
         return lm_fail(LM_UNSUPPORTED_TYPE, "tensor '" KEYFMT "': unknown type id %u", KEYARG(t->name), t->type);
     int64_t row = gguf_type_bytes(t->type, t->ne[0]);
     if (row < 0)
-        return lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': row of %lld elements is not whole blocks of its type",
+        return lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': row of %lld elements is not whole blocks of its type or too large",
                        KEYARG(t->name), (long long)t->ne[0]);
     int64_t rows = t->ne[0] ? n / t->ne[0] : 0;
     if (rows && (uint64_t)row > UINT64_MAX / (uint64_t)rows)
@@ -215,7 +220,7 @@ static lm_status check_layout(gguf_file *g) {
         else if (t->offset < end)
             s = lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': data at offset %llu overlaps the previous tensor",
                         KEYARG(t->name), (unsigned long long)t->offset);
-        else if (t->size > UINT64_MAX - t->offset - g->data_offset)
+        else if (t->offset > UINT64_MAX - g->data_offset || t->size > UINT64_MAX - g->data_offset - t->offset)
             s = lm_fail(LM_CORRUPT, "tensor '" KEYFMT "': offset %llu is out of range",
                         KEYARG(t->name), (unsigned long long)t->offset);
         else
@@ -262,6 +267,12 @@ static lm_status parse_all(cursor *c, gguf_file *g) {
     if (!read_u64(c, &g->n_tensors) || !read_u64(c, &g->n_kv)) return truncated(c, "the header counts");
     if (g->n_tensors > GGUF_MAX_TENSORS)
         return lm_fail(LM_CORRUPT, "absurd tensor count %llu", (unsigned long long)g->n_tensors);
+    if (g->n_kv > GGUF_MAX_KV) return lm_fail(LM_CORRUPT, "absurd metadata count %llu", (unsigned long long)g->n_kv);
+    // Every key and tensor info starts with a u64 length and a u32, so counts the rest of the
+    // buffer cannot hold are a truncation, found before the index arrays are allocated
+    // (2^20 tensor infos would be ~80 MB).
+    uint64_t min_bytes = (g->n_kv + g->n_tensors) * 12;
+    if (min_bytes > c->len - c->pos) { c->want = c->pos + min_bytes; return truncated(c, "the metadata"); }
     lm_status s = parse_kvs(c, g);
     if (s != LM_OK) return s;
     g->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);

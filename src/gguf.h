@@ -78,7 +78,7 @@ double   gguf_arr_float(const gguf_kv *kv, uint64_t i);
 gguf_str gguf_arr_next_str(const gguf_kv *kv, uint64_t *pos);
 
 // Bytes of n elements of ggml type id `type` (all ids ggml defines, not only those we compute
-// with); -1 if the id is unknown or n is not a whole number of blocks.
+// with); -1 if the id is unknown, n is not a whole number of blocks, or the bytes overflow int64.
 int64_t gguf_type_bytes(uint32_t type, int64_t n);
 
 #endif

@@ -2,6 +2,7 @@
 #include "lm.h"
 #include "model.h"
 #include "models/arch.h"
+#include "tokenizer.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,27 @@ static lm_status model_header(lm_model *m) {
     return LM_OK;
 }
 
+// The tokenizer, when the file has one. A tokenizer family we do not implement leaves the
+// model usable with token ids (lm_model_vocab() returns NULL); a malformed one fails the load.
+static lm_status load_vocab(lm_model *m) {
+    if (!gguf_find(&m->g, "tokenizer.ggml.model")) return LM_OK;
+    if (!(m->vocab = calloc(1, sizeof *m->vocab))) return lm_fail(LM_NOMEM, "vocabulary struct");
+    lm_status s = lm_vocab_init(m->vocab, &m->g);
+    if (s == LM_OK) return LM_OK;
+    lm_vocab_free(m->vocab);
+    m->vocab = NULL;
+    return s == LM_UNSUPPORTED ? LM_OK : s;
+}
+
+const lm_vocab *lm_model_vocab(const lm_model *m) { return m ? m->vocab : NULL; }
+
 static lm_status model_init(lm_model *m, const uint8_t *buf, uint64_t len) {
     lm_status s = gguf_parse(buf, len, &m->g, NULL);
     if (s) return s;
     if (m->g.file_size > len)
         return lm_fail(LM_TRUNCATED, "file has %llu bytes; its tensors need %llu",
                        (unsigned long long)len, (unsigned long long)m->g.file_size);
-    if ((s = model_header(m)) || (s = m->arch->load_weights(m)) || (s = read_special_ids(m))) return s;
+    if ((s = model_header(m)) || (s = m->arch->load_weights(m)) || (s = read_special_ids(m)) || (s = load_vocab(m))) return s;
     for (uint64_t i = 0; i < m->g.n_tensors; i++) {
         const gguf_tensor_info *t = &m->g.tensors[i];
         m->n_params += (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
@@ -77,6 +92,7 @@ void lm_model_free(lm_model *m) {
     if (!m) return;
     gguf_free(&m->g);
     free(m->layers);
+    lm_vocab_free(m->vocab);
     free(m);
 }
 
@@ -182,7 +198,7 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
     lm_ctx *c = calloc(1, sizeof *c);
     if (!c) return lm_fail(LM_NOMEM, "context struct");
     *c = (lm_ctx){ .m = m, .k = lm_kernels_best, .n_ctx = d.n_ctx, .n_batch = d.n_batch, .n_out = d.n_out,
-                   .logits_all = p->logits_all };
+                   .logits_all = p->logits_all, .static_act = !p->no_static_act };
     uint64_t bytes[S_COUNT];
     scratch_sizes(m, &d, bytes);
     void **slots[S_COUNT] = { (void **)&c->x, (void **)&c->xn, (void **)&c->tmp, (void **)&c->q, (void **)&c->kc,

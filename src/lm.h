@@ -4,10 +4,16 @@
 //   if (lm_model_load(buf, len, &m) != LM_OK) puts(lm_errmsg());   // buf must outlive m
 //   lm_ctx_params p = lm_ctx_default_params();
 //   if (lm_ctx_new(m, &p, &c) != LM_OK) puts(lm_errmsg());
-//   lm_token toks[] = { 2, 17, 33 };
-//   lm_decode(c, toks, 3);                       // prefill; logits of the last token
+//   const lm_vocab *v = lm_model_vocab(m);
+//   lm_token toks[256];
+//   int32_t n = lm_tokenize(v, "Hello", 5, toks, 256, true, false);   // BOS as the model wants
+//   lm_decode(c, toks, n);                       // prefill; logits of the last token
 //   const float *logits = lm_logits(c, 0);       // [n_vocab]
 //   lm_ctx_free(c); lm_model_free(m);
+//
+// Tokenizer only (a vocab-only GGUF such as llama.cpp's ggml-vocab-*.gguf, or a whole model):
+//   lm_vocab *v;  lm_vocab_load(buf, len, &v);  ...  lm_vocab_free(v);
+// Chat prompts: lm_chat_render() renders messages the way the GGUF's chat template does.
 #ifndef LM_H
 #define LM_H
 #include <stdbool.h>
@@ -16,12 +22,15 @@
 
 typedef struct lm_model lm_model;   // opaque; immutable after load
 typedef struct lm_ctx   lm_ctx;     // opaque; KV cache + scratch; one per conversation
+typedef struct lm_vocab lm_vocab;   // opaque; tokenizer; immutable after load
 typedef int32_t         lm_token;
 
 typedef struct {
     int32_t n_ctx;        // context length in tokens; 0 = min(model's training context, 4096)
     int32_t n_batch;      // tokens per forward chunk in prefill (also sizes SWA rings); 0 = 32
     bool    logits_all;   // keep logits for every token of a decode call (teacher forcing), not just the last
+    bool    no_static_act;// GGUF-M: ignore the static activation scales (dynamic per-vector int8 inputs,
+                          // no output requantization); for cross-checks against engines without them
 } lm_ctx_params;
 
 typedef struct {
@@ -66,5 +75,115 @@ int32_t   lm_ctx_n_past(const lm_ctx *c);                   // tokens in the KV 
 lm_status lm_decode(lm_ctx *c, const lm_token *tokens, int32_t n);
 // Logits row i of the last decode call ([n_vocab]); i = 0 is the last token unless logits_all.
 const float *lm_logits(const lm_ctx *c, int32_t i);
+
+// ---- tokenizer ----
+// Behaviour matches llama.cpp's tokenizer for the same GGUF (tokenizer.ggml.model "llama"
+// (SentencePiece), "gpt2" with the llama3/qwen2/gpt-2 pre-tokenizers, "gemma4").
+
+typedef struct {
+    const char *model;        // tokenizer.ggml.model: "llama", "gpt2" or "gemma4"
+    const char *pre;          // tokenizer.ggml.pre as used ("gemma4" forced for gemma4; "" if none)
+    int32_t  n_tokens;
+    lm_token bos, eos, eot, unk, pad, nl;   // -1 when the vocabulary has none
+    bool     add_bos, add_eos;              // what add_special adds
+    bool     add_space_prefix;              // SentencePiece: a space is put before the text
+    const char *chat_template;              // tokenizer.chat_template (not NUL-terminated; a view into
+    int32_t  chat_template_len;             //   the GGUF buffer), chat_template_len 0 when absent
+} lm_vocab_info;
+
+// Parses a GGUF (a vocab-only file, a whole model, or just the header part of one) and builds its
+// tokenizer. Token texts stay views into buf: buf must outlive the vocab. LM_UNSUPPORTED for
+// other tokenizer families or pre-tokenizers; a model with those still loads (without a vocab).
+lm_status lm_vocab_load(const uint8_t *buf, uint64_t len, lm_vocab **out);
+void      lm_vocab_free(lm_vocab *v);                      // NULL-safe
+// The model's tokenizer (owned by m), or NULL when the file has no tokenizer.ggml.* keys.
+const lm_vocab *lm_model_vocab(const lm_model *m);
+void      lm_vocab_get_info(const lm_vocab *v, lm_vocab_info *out);   // strings live as long as v
+// True for tokens that end generation (EOS, end-of-turn, ...), as llama.cpp's llama_vocab_is_eog.
+bool      lm_vocab_is_eog(const lm_vocab *v, lm_token t);
+
+// Tokenizes text[0..len) (any bytes; NULs and invalid UTF-8 included) into out[0..cap).
+// add_special: add BOS/EOS as the vocabulary asks (add_bos/add_eos). parse_special: text that
+// spells a control token (e.g. "<bos>", "<|turn>") becomes that token; otherwise only
+// user-defined tokens are matched, and control tokens are never produced from text.
+// Returns the number of tokens, -(tokens needed) when cap is too small (nothing else changes;
+// call again with a larger buffer), or INT32_MIN on bad arguments or out of memory (lm_errmsg).
+int32_t   lm_tokenize(const lm_vocab *v, const char *text, int32_t len, lm_token *out, int32_t cap,
+                      bool add_special, bool parse_special);
+// Bytes of one token (raw: may be part of a UTF-8 character). special: control tokens render as
+// their text instead of nothing. Returns the byte count, or -(bytes needed) if cap is too small.
+// Ids outside the vocabulary give 0 bytes.
+int32_t   lm_token_to_piece(const lm_vocab *v, lm_token t, char *buf, int32_t cap, bool special);
+// Text of tokens[0..n), exactly as llama.cpp's llama_detokenize: remove_special drops a leading
+// BOS / trailing EOS the vocabulary would add; unparse_special renders control tokens; a leading
+// space added by SentencePiece is removed; some BPE vocabularies (gpt-2, llama3, gemma4) get
+// llama.cpp's clean-up of spaces before punctuation (" ," -> ","), so the result is not always
+// the original text (the text stream below is lossless). Returns the byte count (no NUL is
+// written) or -(bytes needed).
+int32_t   lm_detokenize(const lm_vocab *v, const lm_token *tokens, int32_t n, char *buf, int32_t cap,
+                        bool remove_special, bool unparse_special);
+
+// Streaming detokenizer: feed tokens one at a time, get text that never ends inside a UTF-8
+// character. Bytes of a character split across tokens are held until it is complete; invalid
+// UTF-8 becomes U+FFFD (one per maximal invalid sequence, as TextDecoder does). Concatenating
+// every push and the final flush gives the pieces' bytes exactly when they form valid UTF-8.
+// Fields are private; the struct is public so it can live on the stack.
+typedef struct {
+    const lm_vocab *v;
+    bool    special;          // render control tokens as text
+    uint8_t pend[4];          // bytes of an unfinished character
+    uint8_t n_pend;
+} lm_text_stream;
+
+// Starts a stream over v's tokens (v must outlive it); special: render control tokens as text.
+void    lm_text_stream_init(lm_text_stream *s, const lm_vocab *v, bool special);
+// Appends the text token t completes to buf; returns its byte count (possibly 0), or
+// -(bytes needed) if cap is too small, in which case the stream is unchanged.
+int32_t lm_text_stream_push(lm_text_stream *s, lm_token t, char *buf, int32_t cap);
+// Emits what is still held (an unfinished character becomes U+FFFD) and resets the stream.
+int32_t lm_text_stream_flush(lm_text_stream *s, char *buf, int32_t cap);
+
+// ---- chat templates ----
+// Renders a message list into a prompt the way the model's Jinja chat template does (byte for
+// byte, as llama.cpp renders it), for the template families below; no Jinja engine is involved.
+// The family comes from tokenizer.chat_template, or is chosen explicitly.
+
+typedef enum {
+    LM_CHAT_AUTO = 0,    // detect from tokenizer.chat_template
+    LM_CHAT_GEMMA4,      // <|turn>user\n..<turn|>\n, system turn, empty thought channel unless thinking
+    LM_CHAT_GEMMA3,      // <start_of_turn>user\n..<end_of_turn>\n; system text opens the first user turn
+    LM_CHAT_LLAMA3,      // <|start_header_id|>role<|end_header_id|>\n\n..<|eot_id|> (Llama 3.0)
+    LM_CHAT_LLAMA31,     // Llama 3.1-3.3: system header with "Cutting Knowledge Date" and "Today Date"
+    LM_CHAT_CHATML,      // <|im_start|>role\n..<|im_end|>\n, with the template's default system prompt
+    LM_CHAT_COUNT
+} lm_chat_format;
+
+typedef enum { LM_ROLE_SYSTEM, LM_ROLE_USER, LM_ROLE_ASSISTANT } lm_chat_role;
+
+typedef struct {
+    lm_chat_role role;
+    const char  *content;     // UTF-8, NUL-terminated
+} lm_chat_msg;
+
+typedef struct {
+    lm_chat_format format;         // LM_CHAT_AUTO: from the vocabulary's template
+    bool add_generation_prompt;    // end with the assistant turn's opening (default true)
+    bool enable_thinking;          // Gemma 4: <|think|> in the system turn, no empty thought channel
+    const char *date;              // Llama 3.1+: "Today Date" text; NULL = the template's "26 Jul 2024"
+    const char *chat_template;     // Jinja template text to use instead of the vocabulary's; NULL = the vocabulary's
+} lm_chat_params;
+
+lm_chat_params lm_chat_default_params(void);                 // AUTO format, generation prompt on
+// The family of v's tokenizer.chat_template. LM_UNSUPPORTED (message says why) when the file has
+// no template or it is not one of the families above: pick params.format explicitly then.
+lm_status   lm_chat_detect(const lm_vocab *v, lm_chat_format *out);
+const char *lm_chat_format_name(lm_chat_format f);           // "gemma4", ...; "auto"; NULL if out of range
+lm_chat_format lm_chat_format_from_name(const char *name);   // LM_CHAT_COUNT if unknown
+// Renders msgs[0..n) into buf[0..cap) (no NUL). The text includes the template's BOS text
+// (e.g. "<bos>"), so tokenize it with parse_special = true and add_special = false. Returns
+// the byte count, -(bytes needed) if cap is too small, or INT32_MIN on error (unknown template,
+// roles the template rejects, e.g. Gemma 3 without strict user/assistant alternation; lm_errmsg).
+int32_t     lm_chat_render(const lm_vocab *v, const lm_chat_params *p, const lm_chat_msg *msgs, int32_t n,
+                           char *buf, int32_t cap);
 
 #endif

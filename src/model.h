@@ -42,6 +42,7 @@ struct lm_model {
     lm_token bos, eos;
     bool add_bos;
     uint64_t n_params;
+    struct lm_vocab *vocab;   // owned; NULL when the file has no (supported) tokenizer
 };
 
 typedef struct {
@@ -54,6 +55,11 @@ struct lm_ctx {
     const lm_kernels *k;
     int32_t n_ctx, n_batch, n_past, n_out;
     bool    logits_all;
+    bool    static_act;       // apply GGUF-M input/output activation scales (blk_matmul)
+    // optional: called after every matmul with its weight, input rows and output rows (calibration
+    // in tools/calib.c, the recorder of tests/test_wq_ref.c; NULL in normal use)
+    void  (*observe)(void *ud, const lm_tensor *w, const float *x, const float *y, int32_t n_tok);
+    void   *observe_ud;
     lm_kv_layer *kv;          // [n_layer]
     // scratch, sized for n_batch tokens: rows are tokens
     float *x, *xn, *tmp;      // [n_batch][n_embd]

@@ -4,6 +4,7 @@
 #ifndef LM_TENSOR_H
 #define LM_TENSOR_H
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum {
@@ -17,8 +18,12 @@ typedef enum {
     LM_TYPE_Q5_K = 13,
     LM_TYPE_Q6_K = 14,
     LM_TYPE_Q8_K = 15,    // activation-only (dotted with K-quants)
+    LM_TYPE_I8   = 24,    // ggml's plain int8; GGUF-M per-channel weights (docs/FORMAT.md)
     LM_TYPE_BF16 = 30,
-    LM_TYPE_COUNT = 43,   // table size: every GGUF id up to 42 has a (possibly empty) row
+    LM_TYPE_Q2_C = 100,   // GGUF-M: 2-bit per-channel codes (our id; ggml's ids end at 42)
+    LM_TYPE_Q4_C = 101,   // GGUF-M: 4-bit per-channel codes
+    LM_TYPE_A16  = 102,   // activation-only, never in a file: int8 codes in int16 lanes, one scale per vector
+    LM_TYPE_COUNT = 103,  // table size: every id up to 102 has a (possibly empty) row
 } lm_type;
 
 #define LM_QK   32        // small-block size (q4_0, q4_1, q8_0, q8_1)
@@ -59,6 +64,20 @@ typedef struct { float d; int8_t qs[LM_QK_K]; int16_t bsums[LM_QK_K / 16]; } blo
 // | d:4 (f32) | qs:256 | bsums:32 (sums of 16 qs) |
 static_assert(sizeof(block_q8_k) == 292, "q8_k layout");
 
+// Per-channel types (GGUF-M, docs/FORMAT.md): no scale inside the row; each row r has an f32
+// scale in the side tensor <base>.scale. The traits' to_float/from_float work on unit-scale
+// values (w / s[r]); lm_tensor_row() applies the scale.
+#define LM_QK2_C 64
+typedef struct { uint8_t qs[LM_QK2_C / 4]; } block_q2_c;
+// | qs:16 |  byte j holds elements j, 16+j, 32+j, 48+j in bits 1:0, 3:2, 5:4, 7:6; w = s*(code-2)
+static_assert(sizeof(block_q2_c) == 16, "q2_c layout");
+
+#define LM_QK4_C 32
+typedef struct { uint8_t qs[LM_QK4_C / 2]; } block_q4_c;
+// | qs:16 |  low nibble of byte j = element j, high nibble = element 16+j (q4_0's order); w = s*(code-8)
+static_assert(sizeof(block_q4_c) == 16, "q4_c layout");
+// i8: one int8 per element (block 1); w = s*q
+
 typedef void (*lm_to_float_fn)(const void *src, float *dst, int64_t n);      // n % block == 0
 typedef void (*lm_from_float_fn)(const float *src, void *dst, int64_t n);    // n % block == 0
 
@@ -69,6 +88,8 @@ typedef struct {
     lm_type          vec_dot_type;  // what activations are quantized to before a dot (as ggml's CPU backend)
     lm_to_float_fn   to_float;      // dequantize (reference)
     lm_from_float_fn from_float;    // quantize (reference); NULL where no quantizer exists
+    bool             per_channel;   // row scales live in <base>.scale (q2_c, q4_c, i8); see above
+    int32_t          code_offset;   // per-channel: stored code = value + code_offset (q2_c 2, q4_c 8, i8 0)
 } lm_type_traits;
 
 const lm_type_traits *lm_type_traits_of(int type);   // NULL for ids without a supported row
@@ -81,6 +102,15 @@ typedef struct {
     lm_type     type;
     int64_t     rows, cols;  // [rows][cols]; 1-D tensors have rows = 1
     int64_t     row_bytes;   // bytes per row
+    // per-channel types only (else NULL / 0): f32 scales [rows][scale_groups], each covering
+    // cols/scale_groups columns (1 group for every matmul weight; the PLE table has one per layer),
+    // and the static int8 activation scales of the matmul (0 = none: dynamic input, no output requant)
+    const float *scale;
+    int32_t     scale_groups;
+    float       in_scale, out_scale;
 } lm_tensor;
+
+// Row r of t as floats, scaled by its row (group) scales for per-channel types. dst[t->cols].
+void lm_tensor_row(const lm_tensor *t, int64_t r, float *dst);
 
 #endif

@@ -6,6 +6,7 @@
 #include "t.h"
 #include "../src/gguf.h"
 #include "../src/lm.h"
+#include "../src/tensor.h"
 #include "../tools/gguf_write.h"
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,10 @@ static uint8_t *exact(const uint8_t *src, uint64_t n) {
 typedef struct { const char *name; uint32_t n_dims; uint64_t ne[5]; uint32_t type; uint64_t offset; } tinfo;
 
 static uint64_t tinfo_bytes(const tinfo *t) {
-    int64_t n = 1;
-    for (uint32_t d = 1; d < t->n_dims && d < 4; d++) n *= (int64_t)t->ne[d];
-    int64_t row = gguf_type_bytes(t->type, (int64_t)t->ne[0]);
-    return row < 0 ? 0 : (uint64_t)row * (uint64_t)n;
+    uint64_t n = 1;                   // wraps for hostile shapes: only used to size the data section
+    for (uint32_t d = 1; d < t->n_dims && d < 4; d++) n *= t->ne[d];
+    int64_t row = t->ne[0] > (uint64_t)INT64_MAX / 4 ? -1 : gguf_type_bytes(t->type, (int64_t)t->ne[0]);
+    return row < 0 ? 0 : (uint64_t)row * n;
 }
 
 // header (v, n_t, n_kv) + kv bytes + tensor infos + zero padding to align + data_len bytes of a ramp.
@@ -313,6 +314,7 @@ static bool check_prefix(const uint8_t *full, uint64_t len, uint64_t L, uint64_t
     else {
         bad(s != LM_TRUNCATED, L, "not TRUNCATED");
         bad(need <= L || need > data_off, L, "need out of range");
+        if (need <= L || need > data_off) { free(p); return false; }
         uint8_t *q = exact(full, need);
         lm_status s2 = gguf_parse(q, need, &g, &need2);
         bad(s2 != LM_OK && (s2 != LM_TRUNCATED || need2 <= need), L, "following need does not get further");
@@ -364,4 +366,233 @@ static void test_every_prefix(void) {
     CHECK_EQ(lm_model_load(full, len, &m), LM_MISSING_TENSOR);
     CHECK(strstr(lm_errmsg(), "blk.0.attn_norm.weight") != NULL);
     free(full);
+}
+
+// ---- broken headers: patch the first 24 bytes of a valid file ----
+
+#define ANY_ERROR ((lm_status)1)      // any status but OK (the bytes after a lie are garbage)
+
+static void test_header(void) {
+    static const struct { const char *desc; int off, width; uint64_t value; lm_status want; } CASES[] = {
+        { "magic GGUX",            0, 4, 0x58554747u,         LM_BAD_MAGIC },
+        { "magic gguf",            0, 4, 0x66756767u,         LM_BAD_MAGIC },
+        { "magic byte-swapped",    0, 4, 0x47475546u,         LM_BAD_MAGIC },
+        { "version 1",             4, 4, 1,                   LM_BAD_VERSION },
+        { "version 4",             4, 4, 4,                   LM_BAD_VERSION },
+        { "version 0",             4, 4, 0,                   LM_BAD_VERSION },
+        { "version 3 big-endian",  4, 4, 0x03000000u,         LM_BAD_VERSION },
+        { "version 2",             4, 4, 2,                   LM_OK },
+        { "n_tensors 2^40",        8, 8, 1ull << 40,          LM_CORRUPT },
+        { "n_tensors 2^64-1",      8, 8, UINT64_MAX,          LM_CORRUPT },
+        { "n_kv 2^40",            16, 8, 1ull << 40,          LM_CORRUPT },
+        { "n_kv 2^64-1",          16, 8, UINT64_MAX,          LM_CORRUPT },
+        { "n_kv at the cap",      16, 8, 1ull << 16,          ANY_ERROR },
+        { "n_tensors at the cap",  8, 8, 1ull << 20,          ANY_ERROR },
+        { "n_kv one too many",    16, 8, 17,                  ANY_ERROR },
+        { "n_tensors one too many", 8, 8, 3,                  ANY_ERROR },
+        { "n_kv one too few",     16, 8, 15,                  ANY_ERROR },
+    };
+    uint64_t len;
+    uint8_t *base = small_model(&len);
+    uint64_t n_kv, n_t;
+    memcpy(&n_t, base + 8, 8);
+    memcpy(&n_kv, base + 16, 8);
+    CHECK(n_kv == 16 && n_t == 2);             // the table's "one too many/few" rows assume these
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        uint8_t *p = exact(base, len);
+        memcpy(p + CASES[i].off, &CASES[i].value, (size_t)CASES[i].width);
+        if (CASES[i].want == ANY_ERROR) {
+            gguf_file g;
+            lm_status s = gguf_parse(p, len, &g, NULL);
+            CHECK(s != LM_OK && lm_errmsg()[0]);
+            lm_model *m;
+            CHECK(lm_model_load(p, len, &m) != LM_OK && m == NULL);
+        } else expect_parse(p, len, CASES[i].want, NULL, CASES[i].desc);
+        free(p);
+    }
+    free(base);
+    // too short to hold the magic, the version or the counts: TRUNCATED with the exact need
+    static const struct { uint64_t len, need; } SHORT[] = { { 0, 4 }, { 3, 4 }, { 4, 8 }, { 7, 8 }, { 8, 16 }, { 15, 16 }, { 16, 24 }, { 23, 24 } };
+    static const uint8_t HDR[24] = { 'G', 'G', 'U', 'F', 3 };
+    for (size_t i = 0; i < sizeof SHORT / sizeof SHORT[0]; i++) {
+        uint8_t *p = exact(HDR, SHORT[i].len);
+        gguf_file g;
+        uint64_t need = 0;
+        CHECK_EQ(gguf_parse(p, SHORT[i].len, &g, &need), LM_TRUNCATED);
+        CHECK_EQ(need, SHORT[i].need);
+        free(p);
+    }
+    gguf_file g;
+    uint64_t need = 0;
+    CHECK_EQ(gguf_parse(NULL, 0, &g, &need), LM_TRUNCATED);
+    CHECK_EQ(gguf_parse(NULL, 5, &g, &need), LM_INVALID_ARG);
+    uint8_t *p = exact(HDR, 24);                  // no keys, no tensors: a valid (empty) header
+    CHECK_EQ(gguf_parse(p, 24, &g, &need), LM_OK);
+    CHECK(g.n_kv == 0 && g.n_tensors == 0 && g.alignment == GGUF_DEFAULT_ALIGNMENT);
+    gguf_free(&g);
+    free(p);
+}
+
+// ---- broken metadata: each builder writes raw key/value bytes ----
+
+static void kv_key_huge(bb *b)    { put_u64(b, 1ull << 62); put(b, "x", 1); }
+static void kv_str_huge(bb *b)    { put_key(b, "s", GGUF_STRING); put_u64(b, UINT64_MAX); put(b, "abc", 3); }
+static void kv_arr_u32(bb *b)     { put_arr(b, "a", GGUF_U32, 1ull << 61); put_u32(b, 1); }
+static void kv_arr_u64(bb *b)     { put_arr(b, "a", GGUF_U64, UINT64_MAX); put_u64(b, 1); }
+static void kv_arr_str(bb *b)     { put_arr(b, "a", GGUF_STRING, 1ull << 60); put_str(b, "x"); }
+static void kv_arr_arr(bb *b)     { put_arr(b, "a", GGUF_ARRAY, 1ull << 60); put_u32(b, GGUF_U8); put_u64(b, 0); }
+static void kv_arr_short(bb *b)   { put_arr(b, "a", GGUF_STRING, 2); put_str(b, "x"); }
+static void kv_type_13(bb *b)     { put_key(b, "weird", 13); put_u32(b, 0); }
+static void kv_type_max(bb *b)    { put_key(b, "weird", UINT32_MAX); put_u32(b, 0); }
+static void kv_arr_type_13(bb *b) { put_arr(b, "weird_arr", 13, 1); put_u32(b, 0); }
+static void kv_bool_2(bb *b)      { put_key(b, "flag", GGUF_BOOL); put_u8(b, 2); }
+static void kv_boolarr_2(bb *b)   { put_arr(b, "flags", GGUF_BOOL, 2); put_u8(b, 1); put_u8(b, 2); }
+static void kv_empty_key(bb *b)   { put_key(b, "", GGUF_U8); put_u8(b, 0); }
+static void kv_nul_key(bb *b)     { put_u64(b, 3); put(b, "a\0b", 3); put_u32(b, GGUF_U8); put_u8(b, 0); }
+static void kv_dup(bb *b)         { for (int i = 0; i < 2; i++) { put_key(b, "dup", GGUF_U32); put_u32(b, (uint32_t)i); } }
+static void kv_missing(bb *b)     { put_key(b, "only", GGUF_U8); put_u8(b, 0); }           // header says 2 keys
+static void kv_align(bb *b, uint32_t t, uint32_t v) { put_key(b, "general.alignment", t); put_u32(b, v); }
+static void kv_align_0(bb *b)     { kv_align(b, GGUF_U32, 0); }
+static void kv_align_3(bb *b)     { kv_align(b, GGUF_U32, 3); }
+static void kv_align_i32(bb *b)   { kv_align(b, GGUF_I32, 32); }
+static void kv_align_u64(bb *b)   { put_key(b, "general.alignment", GGUF_U64); put_u64(b, 32); }
+static void kv_align_str(bb *b)   { put_key(b, "general.alignment", GGUF_STRING); put_str(b, "32"); }
+static void kv_align_1(bb *b)     { kv_align(b, GGUF_U32, 1); }
+static void kv_align_big(bb *b)   { kv_align(b, GGUF_U32, 1u << 31); }
+
+// `levels` arrays nested in each other around one u8.
+static void nest(bb *b, int levels) {
+    put_arr(b, "deep", levels > 1 ? GGUF_ARRAY : GGUF_U8, 1);
+    for (int i = 1; i < levels; i++) { put_u32(b, i < levels - 1 ? GGUF_ARRAY : GGUF_U8); put_u64(b, 1); }
+    put_u8(b, 7);
+}
+static void kv_nest_4(bb *b) { nest(b, 4); }
+static void kv_nest_5(bb *b) { nest(b, 5); }
+
+static void test_metadata(void) {
+    static const struct { const char *desc; void (*build)(bb *); uint64_t n_kv; lm_status want; const char *needle; } CASES[] = {
+        { "key length 2^62",          kv_key_huge,    1, LM_TRUNCATED, NULL },
+        { "string length 2^64-1",     kv_str_huge,    1, LM_TRUNCATED, NULL },
+        { "u32 array of 2^61",        kv_arr_u32,     1, LM_TRUNCATED, NULL },
+        { "u64 array of 2^64-1",      kv_arr_u64,     1, LM_TRUNCATED, NULL },
+        { "string array of 2^60",     kv_arr_str,     1, LM_TRUNCATED, NULL },
+        { "array of 2^60 arrays",     kv_arr_arr,     1, LM_TRUNCATED, NULL },
+        { "string array cut short",   kv_arr_short,   1, LM_TRUNCATED, NULL },
+        { "fewer keys than counted",  kv_missing,     2, LM_TRUNCATED, NULL },
+        { "value type 13",            kv_type_13,     1, LM_CORRUPT,   "weird" },
+        { "value type 2^32-1",        kv_type_max,    1, LM_CORRUPT,   "weird" },
+        { "array element type 13",    kv_arr_type_13, 1, LM_CORRUPT,   "weird_arr" },
+        { "arrays nested 4 deep",     kv_nest_4,      1, LM_OK,        NULL },
+        { "arrays nested 5 deep",     kv_nest_5,      1, LM_CORRUPT,   "deep" },
+        { "bool value 2",             kv_bool_2,      1, LM_CORRUPT,   "flag" },
+        { "bool array element 2",     kv_boolarr_2,   1, LM_CORRUPT,   "flags" },
+        { "empty key",                kv_empty_key,   1, LM_CORRUPT,   NULL },
+        { "key with a NUL byte",      kv_nul_key,     1, LM_CORRUPT,   NULL },
+        { "duplicate key",            kv_dup,         2, LM_CORRUPT,   "dup" },
+        { "alignment 0",              kv_align_0,     1, LM_CORRUPT,   "general.alignment" },
+        { "alignment 3",              kv_align_3,     1, LM_CORRUPT,   "general.alignment" },
+        { "alignment as i32",         kv_align_i32,   1, LM_CORRUPT,   "general.alignment" },
+        { "alignment as u64",         kv_align_u64,   1, LM_CORRUPT,   "general.alignment" },
+        { "alignment as string",      kv_align_str,   1, LM_CORRUPT,   "general.alignment" },
+        { "alignment 1",              kv_align_1,     1, LM_OK,        NULL },
+        { "alignment 2^31",           kv_align_big,   1, LM_OK,        NULL },
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        bb kv = {0};
+        CASES[i].build(&kv);
+        uint64_t len;
+        uint8_t *p = assemble(3, CASES[i].n_kv, &kv, NULL, 0, 1, 0, &len);   // no padding: ends after the keys
+        expect_parse(p, len, CASES[i].want, CASES[i].needle, CASES[i].desc);
+        lm_model *m;
+        CHECK(lm_model_load(p, len, &m) != LM_OK && m == NULL);
+        free(p);
+        free(kv.p);
+    }
+}
+
+// ---- broken tensor infos ----
+
+#define EXACT 0                        // data section ends where the last tensor does
+
+static void test_tensor_infos(void) {
+    static const struct { const char *desc; tinfo t[2]; uint64_t n_t, data; lm_status want; const char *needle; } CASES[] = {
+        { "two tensors",            { { "a", 1, { 8 }, 0, 0 }, { "b", 2, { 4, 2 }, 1, 32 } }, 2, EXACT, LM_OK, NULL },
+        { "offsets out of order",   { { "a", 1, { 8 }, 0, 32 }, { "b", 1, { 8 }, 0, 0 } },     2, EXACT, LM_OK, NULL },
+        { "zero-sized tensor",      { { "nil", 2, { 0, 4 }, 0, 0 } },                          1, 32,    LM_OK, NULL },
+        { "duplicate name",         { { "w", 1, { 8 }, 0, 0 }, { "w", 1, { 8 }, 0, 32 } },     2, EXACT, LM_CORRUPT, "'w'" },
+        { "n_dims 0",               { { "t0", 0, { 0 }, 0, 0 } },                              1, 32,    LM_CORRUPT, "t0" },
+        { "n_dims 5",               { { "t5", 5, { 1, 1, 1, 1, 1 }, 0, 0 } },                  1, 32,    LM_CORRUPT, "t5" },
+        { "n_dims 2^31",            { { "tx", 1u << 31, { 1, 1, 1, 1, 1 }, 0, 0 } },           1, 32,    LM_CORRUPT, "tx" },
+        { "elements overflow",      { { "big", 2, { 1ull << 32, 1ull << 32 }, 0, 0 } },        1, 32,    LM_CORRUPT, "big" },
+        { "dim above INT64_MAX",    { { "neg", 1, { 1ull << 63 }, 0, 0 } },                    1, 32,    LM_CORRUPT, "neg" },
+        { "zero dim hides overflow", { { "zero", 3, { 0, 1ull << 62, 1ull << 62 }, 0, 0 } },   1, 32,    LM_CORRUPT, "zero" },
+        { "bytes overflow",         { { "wide", 1, { 1ull << 62 }, 0, 0 } },                   1, 32,    LM_CORRUPT, "wide" },
+        { "type 99",                { { "t99", 1, { 4 }, 99, 0 } },                            1, 32,    LM_UNSUPPORTED_TYPE, "t99" },
+        { "type 4 (retired q4_2)",  { { "t4", 1, { 32 }, 4, 0 } },                             1, 32,    LM_UNSUPPORTED_TYPE, "t4" },
+        { "type 2^32-1",            { { "tm", 1, { 4 }, UINT32_MAX, 0 } },                     1, 32,    LM_UNSUPPORTED_TYPE, "tm" },
+        { "q4_0 row of 33",         { { "odd", 2, { 33, 2 }, LM_TYPE_Q4_0, 0 } },              1, 64,    LM_CORRUPT, "odd" },
+        { "misaligned offset",      { { "mis", 1, { 8 }, 0, 4 } },                             1, 64,    LM_CORRUPT, "mis" },
+        { "overlapping tensors",    { { "a", 1, { 16 }, 0, 0 }, { "b", 1, { 8 }, 0, 32 } },    2, EXACT, LM_CORRUPT, "'b'" },
+        { "offset wraps around",    { { "wrap", 1, { 16 }, 0, UINT64_MAX - 31 } },             1, 64,    LM_CORRUPT, "wrap" },
+        { "empty name",             { { "", 1, { 4 }, 0, 0 } },                                1, 32,    LM_CORRUPT, NULL },
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        uint64_t len;
+        uint8_t *p = assemble(3, 0, NULL, CASES[i].t, CASES[i].n_t, 32, CASES[i].data ? CASES[i].data : UINT64_MAX, &len);
+        lm_status s = expect_parse(p, len, CASES[i].want, CASES[i].needle, CASES[i].desc);
+        lm_model *m;
+        lm_status ms = lm_model_load(p, len, &m);
+        CHECK(ms != LM_OK && m == NULL);
+        if (s != LM_OK) CHECK_EQ(ms, s);          // the loader reports the parser's verdict
+        free(p);
+    }
+}
+
+// Header fine, data short: the parser announces the size, the loader refuses with TRUNCATED.
+static void test_data_bounds(void) {
+    static const struct { const char *desc; tinfo t; uint64_t data; } CASES[] = {
+        { "data cut short",   { "w", 2, { 16, 4 }, 0, 0 }, 100 },        // needs 256 bytes
+        { "offset 2^63",      { "far", 1, { 8 }, 0, 1ull << 63 }, 32 },
+        { "size near 2^63",   { "huge", 1, { (1ull << 61) - 32 }, 0, 0 }, 32 },
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        uint64_t len;
+        uint8_t *p = assemble(3, 0, NULL, &CASES[i].t, 1, 32, CASES[i].data, &len);
+        gguf_file g;
+        CHECK_EQ(gguf_parse(p, len, &g, NULL), LM_OK);
+        CHECK(g.file_size > len);
+        CHECK(g.n_tensors == 1 && gguf_tensor_data(&g, &g.tensors[0]) == NULL);
+        gguf_free(&g);
+        lm_model *m;
+        CHECK_EQ(lm_model_load(p, len, &m), LM_TRUNCATED);
+        CHECK(lm_errmsg()[0] != 0);
+        free(p);
+    }
+    // a 64-byte alignment makes offset 32 misaligned
+    bb kv = {0};
+    kv_align(&kv, GGUF_U32, 64);
+    tinfo t = { "t", 1, { 8 }, 0, 32 };
+    uint64_t len;
+    uint8_t *p = assemble(3, 1, &kv, &t, 1, 64, 64, &len);
+    expect_parse(p, len, LM_CORRUPT, "'t'", "offset 32 with alignment 64");
+    free(p);
+    // a 257-byte tensor name
+    char name[258];
+    memset(name, 'n', 257);
+    name[257] = 0;
+    tinfo longname = { name, 1, { 4 }, 0, 0 };
+    p = assemble(3, 1, &kv, &longname, 1, 64, 64, &len);
+    expect_parse(p, len, LM_CORRUPT, NULL, "257-byte name");
+    free(p);
+    free(kv.p);
+}
+
+int main(void) {
+    test_valid();
+    test_every_prefix();
+    test_header();
+    test_metadata();
+    test_tensor_infos();
+    test_data_bounds();
+    return T_DONE();
 }

@@ -154,6 +154,61 @@ static void test_q6_k_layout(void) {
     CHECK(out[0] == -15.5f && out[32] == -19.5f && out[64] == 5.0f && out[96] == 70.0f && out[128] == 139.5f);
 }
 
+// GGUF-M per-channel blocks (tensor.h, docs/FORMAT.md): unit-scale values, row scales live apart.
+static void test_per_channel_layout(void) {
+    float out[64], want[64];
+    block_q2_c a;                                            // even bytes 0xE4 = 11 10 01 00, odd 0x1B = 00 01 10 11
+    for (int j = 0; j < 16; j++) a.qs[j] = j % 2 ? 0x1B : 0xE4;
+    for (int j = 0; j < 16; j++)
+        for (int k = 0; k < 4; k++) want[16 * k + j] = (float)((j % 2 ? 3 - k : k) - 2);   // element 16k+j: bits 2k+1:2k
+    dequant_q2_c_ref(&a, out, 64);
+    CHECK_EQ(count_mismatch(out, want, 64, "q2_c"), 0);
+    CHECK(out[0] == -2 && out[16] == -1 && out[32] == 0 && out[48] == 1 && out[1] == 1 && out[49] == -2);
+    int16_t y[64];
+    int32_t dot = 0, ysum = 0;                               // dot_pc: stored codes; minus offset * sum(y) = values
+    for (int i = 0; i < 64; i++) { y[i] = (int16_t)(i * 4 - 128); dot += (int32_t)want[i] * y[i]; ysum += i < 32 ? y[i] : 0; }
+    int32_t y64 = ysum;
+    for (int i = 32; i < 64; i++) y64 += y[i];
+    CHECK(lm_kernels_ref.dot_pc[LM_TYPE_Q2_C](64, &a, y) - 2 * y64 == dot);
+    CHECK(lm_kernels_best->dot_pc[LM_TYPE_Q2_C](64, &a, y) == lm_kernels_ref.dot_pc[LM_TYPE_Q2_C](64, &a, y));
+    CHECK(lm_type_traits_of(LM_TYPE_Q2_C)->code_offset == 2 && lm_type_traits_of(LM_TYPE_Q4_C)->code_offset == 8);
+
+    block_q4_c b;                                            // q4_0's nibble order: checked against q4_0 itself
+    block_q4_0 b0 = { .d = 0x3C00 };                         // d = 1
+    for (int j = 0; j < 16; j++) b.qs[j] = b0.qs[j] = (uint8_t)(j | (15 - j) << 4);
+    dequant_q4_c_ref(&b, out, 32);
+    dequant_q4_0_ref(&b0, want, 32);
+    CHECK_EQ(count_mismatch(out, want, 32, "q4_c"), 0);
+    CHECK(out[0] == -8 && out[15] == 7 && out[16] == 7 && out[31] == -8);
+    dot = 0;
+    for (int i = 0; i < 32; i++) dot += (int32_t)want[i] * y[i];
+    CHECK(lm_kernels_ref.dot_pc[LM_TYPE_Q4_C](32, &b, y) - 8 * ysum == dot);
+    CHECK(lm_kernels_best->dot_pc[LM_TYPE_Q4_C](32, &b, y) - 8 * ysum == dot);
+
+    int8_t c[27];                                            // any length: block size 1, SIMD tail
+    dot = 0;
+    for (int i = 0; i < 27; i++) { c[i] = (int8_t)(i * 9 - 128); dot += c[i] * y[i]; }
+    dequant_i8_ref(c, out, 27);
+    CHECK(out[0] == -128 && out[26] == 106);
+    CHECK(lm_kernels_ref.dot_pc[LM_TYPE_I8](27, c, y) == dot);
+    CHECK(lm_kernels_best->dot_pc[LM_TYPE_I8](27, c, y) == dot);
+}
+
+// a16 activations: x / s rounded half to even, clamped to int8, NaN -> 0; static and dynamic scales.
+static void test_act16(void) {
+    float x[19] = { 0.5f, 1.5f, 2.5f, -0.5f, -2.5f, 200.0f, -300.0f, NAN, 127.5f, -128.5f, 3.0f };
+    const int16_t want[11] = { 0, 2, 2, 0, -2, 127, -128, 0, 127, -128, 3 };
+    int16_t r[19], b[19];
+    for (int i = 11; i < 19; i++) x[i] = (float)i;           // through the SIMD body and the tail
+    CHECK(lm_kernels_ref.act16(x, r, 19, 1.0f) == 1.0f && lm_kernels_best->act16(x, b, 19, 1.0f) == 1.0f);
+    CHECK(memcmp(r, want, sizeof want) == 0 && memcmp(r, b, sizeof r) == 0);
+    float s = lm_kernels_ref.act16(x, r, 19, 0.0f);         // dynamic: max|x| = 300 (NaN ignored)
+    CHECK(s == 300.0f / 127.0f && lm_kernels_best->act16(x, b, 19, -1.0f) == s);
+    CHECK(r[6] == -127 && r[5] == 85 && memcmp(r, b, sizeof r) == 0);
+    float z[9] = {0};
+    CHECK(lm_kernels_best->act16(z, b, 9, 0.0f) == 0.0f && b[8] == 0);
+}
+
 // Round-half-to-even in the activation quantizers, ref and best alike.
 static void test_quantize_ties(void) {
     float x[256] = { 127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 3.5f };
@@ -278,6 +333,8 @@ static const struct { lm_type t; int16_t h0, h1, f; } RAW_FIX[] = {
 static void fill_raw(lm_type t, uint8_t *p, int64_t n) {
     const lm_type_traits *tr = lm_type_traits_of(t);
     for (int64_t i = 0; i < lm_row_bytes(t, n); i++) p[i] = (uint8_t)rng_u32();
+    if (t == LM_TYPE_A16)                                    // a16 codes are int8 values (incl. -128)
+        for (int64_t i = 0; i < n; i++) { int16_t v = (int8_t)rng_u32(); memcpy(p + 2 * i, &v, 2); }
     for (size_t k = 0; k < sizeof RAW_FIX / sizeof RAW_FIX[0]; k++) {
         if (RAW_FIX[k].t != t) continue;
         for (uint8_t *b = p; b < p + lm_row_bytes(t, n); b += tr->type_size) {
@@ -311,7 +368,7 @@ static void test_vec_dot_parity(void) {
     for (int t = 0; t < LM_TYPE_COUNT; t++) {
         if (!lm_kernels_ref.vec_dot[t]) continue;
         CHECK(lm_kernels_best->vec_dot[t] != NULL);
-        int is_float = lm_type_traits_of(t)->block_size == 1;
+        int is_float = t == LM_TYPE_F32 || t == LM_TYPE_F16 || t == LM_TYPE_BF16;
         double worst = 0.0;
         for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
             if (lens[li] % bsize((lm_type)t)) continue;
@@ -328,6 +385,39 @@ static void test_vec_dot_parity(void) {
         printf("parity vec_dot %-5s max |best-ref|/(1+|ref|) = %.3g (tol %.1g)\n", lm_type_name(t), worst, tol_for(t));
     }
     free(x); free(a);
+}
+
+// Per-channel integer dots (GGUF-M): raw random codes (every bit pattern) against int8-range
+// activations; best must equal ref exactly, and ref minus offset x sum(a) must equal the dot of
+// the unit-scale dequantized weights.
+static void test_dot_pc(void) {
+    static const int64_t lens[] = { 256, 512, 2560, 6144, 224, 263 };
+    enum { NMAX = 6144 };
+    static uint8_t w[NMAX];
+    static int16_t a[NMAX];
+    static float wd[NMAX];
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.dot_pc[t]) continue;
+        CHECK(lm_kernels_best->dot_pc[t] != NULL && !lm_kernels_ref.vec_dot[t]);
+        int bad = 0, cases = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            int64_t n = lens[li];
+            if (n % bsize((lm_type)t)) continue;
+            for (uint64_t seed = 1; seed <= 4; seed++, cases++) {
+                rng_seed(seed * 77 + (uint64_t)t);
+                fill_raw((lm_type)t, w, n);
+                fill_raw(LM_TYPE_A16, (uint8_t *)a, n);
+                if (seed == 4) for (int64_t i = 0; i < n; i++) a[i] = -128;          // extremes
+                int32_t r = lm_kernels_ref.dot_pc[t](n, w, a), b = lm_kernels_best->dot_pc[t](n, w, a);
+                lm_type_traits_of(t)->to_float(w, wd, n);
+                int64_t sum = 0, want = 0;
+                for (int64_t i = 0; i < n; i++) { sum += a[i]; want += (int64_t)wd[i] * a[i]; }
+                bad += r != b || r - lm_type_traits_of(t)->code_offset * sum != want;
+            }
+        }
+        printf("parity dot_pc  %-5s %d cases, %d differ (exact integers)\n", lm_type_name(t), cases, bad);
+        CHECK_EQ(bad, 0);
+    }
 }
 
 // f16/bf16 edge values the random rows never reach: subnormals, -0, inf, NaN.
@@ -436,10 +526,13 @@ int main(void) {
     test_q4_0_q4_1_q8_layout();
     test_q4_k_q5_k_layout();
     test_q6_k_layout();
+    test_per_channel_layout();
+    test_act16();
     test_quantize_ties();
     test_round_trips();
     test_vec_dot_ref_consistency();
     test_vec_dot_parity();
+    test_dot_pc();
     test_half_specials();
     test_quantize_parity();
     test_ops_parity();

@@ -246,8 +246,9 @@ int gen_model(const gen_opts *o, FILE *f) {
         if (!strcmp(o->preset, PRESETS[i].name)) s = &PRESETS[i];
     if (!s) { fprintf(stderr, "gen: unknown preset '%s'; presets:\n", o->preset); gen_list_presets(stderr); return -1; }
     const lm_type_traits *tr = lm_type_traits_of(o->type);
-    if (!tr || !tr->from_float || !lm_kernels_ref.vec_dot[o->type]) {   // weight types only
-        fprintf(stderr, "gen: cannot write weights of type %s\n", lm_type_name(o->type));
+    if (!tr || !tr->from_float || !lm_kernels_ref.vec_dot[o->type] || tr->per_channel) {   // block/float weight types only
+        fprintf(stderr, "gen: cannot write weights of type %s%s\n", lm_type_name(o->type),
+                tr && tr->per_channel ? " (per-channel: generate f32, then `pocketlm quantize --mobile`)" : "");
         return -1;
     }
     int L = o->n_layer > 0 ? o->n_layer : s->L;

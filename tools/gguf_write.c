@@ -13,6 +13,7 @@ typedef struct {
     int64_t    ne[4];
     const void *data;          // raw bytes, or NULL when generated
     gw_fill_fn fill;
+    gw_bytes_fn bytes;         // or raw row bytes from a generator
     void      *ctx;
     uint64_t   offset, size;
 } gw_tensor;
@@ -55,11 +56,34 @@ static void put_str(gguf_writer *w, const char *s) { put_u64(w, strlen(s)); put(
 static void key(gguf_writer *w, const char *k, uint32_t type) { put_str(w, k); put_u32(w, type); w->n_kv++; }
 
 void gw_u32(gguf_writer *w, const char *k, uint32_t v) { key(w, k, GGUF_U32); put_u32(w, v); }
+void gw_u64(gguf_writer *w, const char *k, uint64_t v) { key(w, k, GGUF_U64); put_u64(w, v); }
 void gw_i32(gguf_writer *w, const char *k, int32_t v) { key(w, k, GGUF_I32); put(w, &v, 4); }
 void gw_f32(gguf_writer *w, const char *k, float v) { key(w, k, GGUF_F32); put(w, &v, 4); }
 void gw_bool(gguf_writer *w, const char *k, bool v) { uint8_t b = v; key(w, k, GGUF_BOOL); put(w, &b, 1); }
 void gw_str(gguf_writer *w, const char *k, const char *v) { key(w, k, GGUF_STRING); put_str(w, v); }
 void gw_raw_kv(gguf_writer *w, const void *bytes, uint64_t n) { put(w, bytes, n); w->n_kv++; }
+
+int gw_copy_kv(gguf_writer *w, const void *p) {
+    static const uint8_t SIZE[GGUF_VTYPE_COUNT] = {
+        [GGUF_U8] = 1, [GGUF_I8] = 1, [GGUF_U16] = 2, [GGUF_I16] = 2, [GGUF_U32] = 4, [GGUF_I32] = 4,
+        [GGUF_F32] = 4, [GGUF_BOOL] = 1, [GGUF_U64] = 8, [GGUF_I64] = 8, [GGUF_F64] = 8,
+    };
+    const gguf_kv *kv = p;
+    uint64_t len = 0;
+    if (kv->type == GGUF_STRING) { memcpy(&len, kv->data, 8); len += 8; }
+    else if (kv->type == GGUF_ARRAY && kv->arr_type == GGUF_STRING)
+        for (uint64_t i = 0; i < kv->n; i++) gguf_arr_next_str(kv, &len);
+    else if (kv->type == GGUF_ARRAY && kv->arr_type < GGUF_VTYPE_COUNT && SIZE[kv->arr_type]) len = kv->n * SIZE[kv->arr_type];
+    else if (kv->type < GGUF_VTYPE_COUNT && SIZE[kv->type]) len = SIZE[kv->type];
+    else return -1;
+    put_u64(w, kv->key.len);
+    put(w, kv->key.ptr, kv->key.len);
+    put_u32(w, kv->type);
+    if (kv->type == GGUF_ARRAY) { put_u32(w, kv->arr_type); put_u64(w, kv->n); }
+    put(w, kv->data, len);
+    w->n_kv++;
+    return 0;
+}
 
 static void arr(gguf_writer *w, const char *k, uint32_t et, uint64_t n) { key(w, k, GGUF_ARRAY); put_u32(w, et); put_u64(w, n); }
 void gw_arr_i32(gguf_writer *w, const char *k, const int32_t *v, uint64_t n) { arr(w, k, GGUF_I32, n); put(w, v, 4 * n); }
@@ -104,6 +128,19 @@ void gw_tensor_gen(gguf_writer *w, const char *name, uint32_t type, int n_dims, 
 
 static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+void gw_tensor_bytes(gguf_writer *w, const char *name, uint32_t type, int n_dims, const int64_t *ne,
+                     gw_bytes_fn fill, void *ctx) {
+    gw_tensor *t = add_tensor(w, name, type, n_dims, ne);
+    t->bytes = fill;
+    t->ctx = ctx;
+}
+
+uint64_t gw_data_size(const gguf_writer *w) {
+    uint64_t off = 0;
+    for (uint64_t i = 0; i < w->n_t; i++) off = align_up(off + w->t[i].size, w->alignment);
+    return off;
+}
+
 static int write_header(gguf_writer *w, FILE *f) {
     uint32_t magic_version[2] = { 0x46554747u, 3 };   // "GGUF", v3
     uint64_t counts[2] = { w->n_t, w->n_kv };
@@ -129,6 +166,16 @@ static int write_header(gguf_writer *w, FILE *f) {
 static int write_tensor(gguf_writer *w, const gw_tensor *t, FILE *f) {
     if (t->data) {
         if (t->size && fwrite(t->data, 1, t->size, f) != t->size) return -1;
+    } else if (t->bytes) {
+        int64_t rb = gguf_type_bytes(t->type, t->ne[0]);
+        uint8_t *q = rb > 0 ? malloc((size_t)rb) : NULL;
+        int rc = q ? 0 : -1;
+        for (int64_t r = 0; rc == 0 && r < t->ne[1] * t->ne[2] * t->ne[3]; r++) {
+            t->bytes(t->ctx, r, q);
+            if (fwrite(q, 1, (size_t)rb, f) != (size_t)rb) rc = -1;
+        }
+        free(q);
+        if (rc) return rc;
     } else {
         const lm_type_traits *tr = lm_type_traits_of((int)t->type);
         int64_t rb = lm_row_bytes((int)t->type, t->ne[0]);

@@ -18,30 +18,28 @@ void quantize_i8_ref(const float *src, void *dst, int64_t n) {
     }
 }
 
-// |sum| <= n * 128 * 128: exact in int32 for n < 131072 (loaders cap cols at 65536).
-float vec_dot_i8_a16_ref(int64_t n, const void *w, const void *a) {
+// |sum| <= n * 128 * 128: exact in int32 for n < 131072 (loaders cap cols at 65536). Offset 0.
+int32_t dot_i8_ref(int64_t n, const void *w, const int16_t *a) {
     const int8_t *x = w;
-    const int16_t *y = a;
     int32_t acc = 0;
-    for (int64_t i = 0; i < n; i++) acc += x[i] * y[i];
-    return (float)acc;
+    for (int64_t i = 0; i < n; i++) acc += x[i] * a[i];
+    return acc;
 }
 
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
 // load8x8_s sign-extends 8 weights to i16; one dot_i16x8 per 8; scalar tail. Exact: identical to _ref.
-float vec_dot_i8_a16_simd128(int64_t n, const void *w, const void *a) {
+int32_t dot_i8_simd128(int64_t n, const void *w, const int16_t *a) {
     const int8_t *x = w;
-    const int16_t *y = a;
     v128_t acc0 = wasm_i32x4_splat(0), acc1 = acc0;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(x + i), wasm_v128_load(y + i)));
-        acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(x + i + 8), wasm_v128_load(y + i + 8)));
+        acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(x + i), wasm_v128_load(a + i)));
+        acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(x + i + 8), wasm_v128_load(a + i + 8)));
     }
     int32_t acc = lm_hsum_i32x4(wasm_i32x4_add(acc0, acc1));
-    for (; i < n; i++) acc += x[i] * y[i];
-    return (float)acc;
+    for (; i < n; i++) acc += x[i] * a[i];
+    return acc;
 }
 #endif

@@ -11,10 +11,7 @@
         [LM_TYPE_Q4_1] = vec_dot_q4_1_q8_1_ref,                  \
         [LM_TYPE_Q4_K] = vec_dot_q4_k_q8_k_ref,                  \
         [LM_TYPE_Q5_K] = vec_dot_q5_k_q8_k_ref,                  \
-        [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_ref,                  \
-        [LM_TYPE_Q2_C] = vec_dot_q2_c_a16_ref,                   \
-        [LM_TYPE_Q4_C] = vec_dot_q4_c_a16_ref,                   \
-        [LM_TYPE_I8]   = vec_dot_i8_a16_ref,
+        [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_ref,
 
 #define REF_QUANTIZE                                             \
         [LM_TYPE_F32]  = quantize_f32_ref,                       \
@@ -29,6 +26,7 @@ const lm_kernels lm_kernels_ref = {
     .vec_dot  = { REF_VEC_DOT },
     .quantize = { REF_QUANTIZE },
     .act16 = act16_quantize_ref,
+    .dot_pc = { [LM_TYPE_Q2_C] = dot_q2_c_ref, [LM_TYPE_Q4_C] = dot_q4_c_ref, [LM_TYPE_I8] = dot_i8_ref },
     .rmsnorm = rmsnorm_ref, .softmax = softmax_ref, .geglu = geglu_ref, .gelu = gelu_ref, .swiglu = swiglu_ref,
 };
 
@@ -47,9 +45,6 @@ static const lm_kernels simd128 = {
         [LM_TYPE_Q4_K] = vec_dot_q4_k_q8_k_simd128,
         [LM_TYPE_Q5_K] = vec_dot_q5_k_q8_k_simd128,
         [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_simd128,
-        [LM_TYPE_Q2_C] = vec_dot_q2_c_a16_simd128,
-        [LM_TYPE_Q4_C] = vec_dot_q4_c_a16_simd128,
-        [LM_TYPE_I8]   = vec_dot_i8_a16_simd128,
     },
     .quantize = {
         [LM_TYPE_F32]  = quantize_f32_ref,
@@ -61,6 +56,7 @@ static const lm_kernels simd128 = {
         [LM_TYPE_A16]  = quantize_a16_simd128,
     },
     .act16 = act16_quantize_simd128,
+    .dot_pc = { [LM_TYPE_Q2_C] = dot_q2_c_simd128, [LM_TYPE_Q4_C] = dot_q4_c_simd128, [LM_TYPE_I8] = dot_i8_simd128 },
     .rmsnorm = rmsnorm_simd128, .softmax = softmax_simd128, .swiglu = swiglu_simd128,
     .geglu = geglu_ref /* no SIMD: table lookup */, .gelu = gelu_ref /* no SIMD: table lookup */,
 };

@@ -11,14 +11,19 @@ typedef float (*lm_vec_dot_fn)(int64_t n, const void *w, const void *a);
 
 // Per-channel activations (a16.c): q[i] = clamp(round_half_even(x[i] / s), -128, 127) as int16.
 // s > 0 and finite: a static scale (input_scale); otherwise the dynamic s = max|x| / 127. Returns
-// the scale used (0 for an all-zero row with a dynamic scale, then q = 0). The per-channel dots
-// (q2_c, q4_c, i8 x a16) return their exact int32 sum as a float; blk_matmul scales it.
+// the scale used (0 for an all-zero row with a dynamic scale, then q = 0).
 typedef float (*lm_act16_fn)(const float *x, int16_t *q, int64_t n, float s);
+// Per-channel integer dot (q2_c, q4_c, i8 with a16 activations): sum_k u_k * a_k over the row's
+// stored codes u (q2_c 0..3, q4_c 0..15, i8 -128..127), exact in int32 (n <= 65536). The weights
+// are u - code_offset (traits), so the row's integer dot is dot - code_offset * sum_k a_k: the
+// offset leaves the inner loop and is paid once per activation vector (blk_matmul).
+typedef int32_t (*lm_dot_pc_fn)(int64_t n, const void *w, const int16_t *a);
 
 typedef struct {
     lm_vec_dot_fn    vec_dot[LM_TYPE_COUNT];   // by weight type
     lm_from_float_fn quantize[LM_TYPE_COUNT];  // by activation type (f32 rows -> vec_dot_type rows)
     lm_act16_fn      act16;                    // a16 with a static or dynamic scale (quantize[A16] = dynamic)
+    lm_dot_pc_fn     dot_pc[LM_TYPE_COUNT];    // by per-channel weight type (these have no vec_dot)
     // y = x / sqrt(mean(x^2) + eps) * w (w may be NULL: no weight); sum of squares in double as ggml
     void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
     void (*softmax)(float *x, int n);                               // in place, max-subtracted
@@ -66,13 +71,13 @@ float vec_dot_q6_k_q8_k_ref(int64_t n, const void *w, const void *a);
 // per-channel formats (GGUF-M): unit-scale dequant/quantize (codes minus offset), exact int32 dots
 void  dequant_q2_c_ref (const void *src, float *dst, int64_t n);
 void  quantize_q2_c_ref(const float *src, void *dst, int64_t n);
-float vec_dot_q2_c_a16_ref(int64_t n, const void *w, const void *a);
+int32_t dot_q2_c_ref(int64_t n, const void *w, const int16_t *a);
 void  dequant_q4_c_ref (const void *src, float *dst, int64_t n);
 void  quantize_q4_c_ref(const float *src, void *dst, int64_t n);
-float vec_dot_q4_c_a16_ref(int64_t n, const void *w, const void *a);
+int32_t dot_q4_c_ref(int64_t n, const void *w, const int16_t *a);
 void  dequant_i8_ref (const void *src, float *dst, int64_t n);
 void  quantize_i8_ref(const float *src, void *dst, int64_t n);
-float vec_dot_i8_a16_ref(int64_t n, const void *w, const void *a);
+int32_t dot_i8_ref(int64_t n, const void *w, const int16_t *a);
 void  dequant_a16_ref (const void *src, float *dst, int64_t n);
 void  quantize_a16_ref(const float *src, void *dst, int64_t n);          // dynamic scale, not kept
 float act16_quantize_ref(const float *x, int16_t *q, int64_t n, float s);
@@ -97,9 +102,9 @@ float vec_dot_q4_1_q8_1_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q4_k_q8_k_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q5_k_q8_k_simd128(int64_t n, const void *w, const void *a);
 float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a);
-float vec_dot_q2_c_a16_simd128(int64_t n, const void *w, const void *a);   // exact: identical to _ref
-float vec_dot_q4_c_a16_simd128(int64_t n, const void *w, const void *a);   // exact: identical to _ref
-float vec_dot_i8_a16_simd128(int64_t n, const void *w, const void *a);     // exact: identical to _ref
+int32_t dot_q2_c_simd128(int64_t n, const void *w, const int16_t *a);   // exact: identical to _ref
+int32_t dot_q4_c_simd128(int64_t n, const void *w, const int16_t *a);   // exact: identical to _ref
+int32_t dot_i8_simd128(int64_t n, const void *w, const int16_t *a);     // exact: identical to _ref
 void  quantize_a16_simd128(const float *src, void *dst, int64_t n);        // bit-identical to _ref
 float act16_quantize_simd128(const float *x, int16_t *q, int64_t n, float s);   // bit-identical to _ref
 

@@ -1,7 +1,7 @@
 // q2_c: GGUF-M 2-bit per-channel weights (layout in tensor.h; docs/FORMAT.md). Blocks of 64
 // codes in 16 bytes, "planar by shift": byte j holds elements j, 16+j, 32+j, 48+j in bits 1:0,
 // 3:2, 5:4, 7:6; w = s[row] * (code - 2), i.e. values -2..1. Dotted with a16 activations as one
-// exact int32 sum over the whole row.
+// exact int32 sum over the whole row (kernels.h lm_dot_pc_fn).
 #include "kernels.h"
 
 void dequant_q2_c_ref(const void *src, float *dst, int64_t n) {
@@ -27,43 +27,43 @@ void quantize_q2_c_ref(const float *src, void *dst, int64_t n) {
     }
 }
 
-// |sum| <= n * 2 * 128: exact in int32.
-float vec_dot_q2_c_a16_ref(int64_t n, const void *w, const void *a) {
+// Raw-code dot: sum u*a with u = 0..3 (the offset 2 is removed by the caller, kernels.h).
+int32_t dot_q2_c_ref(int64_t n, const void *w, const int16_t *a) {
     const block_q2_c *x = w;
-    const int16_t *y = a;
     int32_t acc = 0;
-    for (int64_t i = 0; i < n / LM_QK2_C; i++, y += LM_QK2_C)
+    for (int64_t i = 0; i < n / LM_QK2_C; i++, a += LM_QK2_C)
         for (int k = 0; k < 4; k++)
-            for (int j = 0; j < 16; j++) acc += (((x[i].qs[j] >> (2 * k)) & 3) - 2) * y[16 * k + j];
-    return (float)acc;
+            for (int j = 0; j < 16; j++) acc += ((x[i].qs[j] >> (2 * k)) & 3) * a[16 * k + j];
+    return acc;
 }
 
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
-// One 16-byte load; for shift 2k, (u16 >> 2k) & 0x03 per byte minus 2 gives elements 16k..16k+15
-// as i8x16 (the u16 shift drags the neighbour byte's bits in, the byte mask drops them);
-// extend to i16 and dot against the pre-widened activations. Exact: identical to _ref.
-#define Q2C_PART(v, k, y, acc)                                                                        \
+// One 16-byte load; for shift 2k, (u16 >> 2k) & 0x03 per byte gives the codes of elements
+// 16k..16k+15 as u8x16 (the u16 shift drags the neighbour byte's bits in, the byte mask drops
+// them); zero-extend to i16 and dot against the pre-widened activations. With the offset out of
+// the loop that is 1 load + per 16 codes shr, and, 2 extends, 2 dots (+26% over subtracting 2
+// here, on the development machine). Exact: identical to _ref.
+#define Q2C_PART(v, k, a, acc)                                                                        \
     do {                                                                                              \
-        v128_t c_ = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(v, 2 * (k)), m3), two);               \
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(c_), wasm_v128_load((y) + 16 * (k))));      \
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(c_), wasm_v128_load((y) + 16 * (k) + 8))); \
+        v128_t c_ = wasm_v128_and(wasm_u16x8_shr(v, 2 * (k)), m3);                                   \
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c_), wasm_v128_load((a) + 16 * (k))));      \
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c_), wasm_v128_load((a) + 16 * (k) + 8))); \
     } while (0)
 
-float vec_dot_q2_c_a16_simd128(int64_t n, const void *w, const void *a) {
+int32_t dot_q2_c_simd128(int64_t n, const void *w, const int16_t *a) {
     const block_q2_c *x = w;
-    const int16_t *y = a;
-    const v128_t m3 = wasm_i8x16_splat(3), two = wasm_i8x16_splat(2);
+    const v128_t m3 = wasm_i8x16_splat(3);
     v128_t acc0 = wasm_i32x4_splat(0), acc1 = acc0;
-    for (int64_t i = 0; i < n / LM_QK2_C; i++, y += LM_QK2_C) {
+    for (int64_t i = 0; i < n / LM_QK2_C; i++, a += LM_QK2_C) {
         v128_t v = wasm_v128_load(x[i].qs);
-        Q2C_PART(v, 0, y, acc0);
-        Q2C_PART(v, 1, y, acc1);
-        Q2C_PART(v, 2, y, acc0);
-        Q2C_PART(v, 3, y, acc1);
+        Q2C_PART(v, 0, a, acc0);
+        Q2C_PART(v, 1, a, acc1);
+        Q2C_PART(v, 2, a, acc0);
+        Q2C_PART(v, 3, a, acc1);
     }
-    return (float)lm_hsum_i32x4(wasm_i32x4_add(acc0, acc1));
+    return lm_hsum_i32x4(wasm_i32x4_add(acc0, acc1));
 }
 #undef Q2C_PART
 #endif

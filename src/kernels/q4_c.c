@@ -1,6 +1,6 @@
 // q4_c: GGUF-M 4-bit per-channel weights (layout in tensor.h; docs/FORMAT.md). Blocks of 32
 // codes in 16 bytes with q4_0's nibble order and no scale; w = s[row] * (code - 8). Dotted with
-// a16 activations as one exact int32 sum over the whole row.
+// a16 activations as one exact int32 sum over the whole row (kernels.h lm_dot_pc_fn).
 #include "kernels.h"
 
 void dequant_q4_c_ref(const void *src, float *dst, int64_t n) {
@@ -28,42 +28,41 @@ void quantize_q4_c_ref(const float *src, void *dst, int64_t n) {
     }
 }
 
-// |sum| <= n * 8 * 128: exact in int32 for n < 2^21 (loaders cap cols far below).
-float vec_dot_q4_c_a16_ref(int64_t n, const void *w, const void *a) {
+// Raw-code dot: sum u*a with u = 0..15 (the offset 8 is removed by the caller, kernels.h).
+// |sum| <= n * 15 * 128: exact in int32 for n < 2^20.
+int32_t dot_q4_c_ref(int64_t n, const void *w, const int16_t *a) {
     const block_q4_c *x = w;
-    const int16_t *y = a;
     int32_t acc = 0;
-    for (int64_t i = 0; i < n / LM_QK4_C; i++, y += LM_QK4_C)
-        for (int j = 0; j < LM_QK4_C / 2; j++)
-            acc += ((x[i].qs[j] & 15) - 8) * y[j] + ((x[i].qs[j] >> 4) - 8) * y[j + LM_QK4_C / 2];
-    return (float)acc;
+    for (int64_t i = 0; i < n / LM_QK4_C; i++, a += LM_QK4_C)
+        for (int j = 0; j < LM_QK4_C / 2; j++) acc += (x[i].qs[j] & 15) * a[j] + (x[i].qs[j] >> 4) * a[j + LM_QK4_C / 2];
+    return acc;
 }
 
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
 // load8x8_u puts qs bytes 0-7 (8-15) in u16 lanes: &15 gives elements 0-7 (8-15), >>4 gives
-// 16-23 (24-31); minus 8, then one dot_i16x8 per 8 codes against the pre-widened activations.
-// Two accumulators for two blocks in flight. Exact integer sum: identical to _ref.
-static inline v128_t q4c_block(const block_q4_c *x, const int16_t *y, v128_t acc) {
-    const v128_t m4 = wasm_i16x8_splat(15), off = wasm_i16x8_splat(8);
+// 16-23 (24-31), already the i16 operands of dot_i16x8 against the pre-widened activations.
+// Exact integer sum: identical to _ref.
+static inline v128_t q4c_block(const block_q4_c *x, const int16_t *a, v128_t acc) {
+    const v128_t m4 = wasm_i16x8_splat(15);
     v128_t q0 = wasm_u16x8_load8x8(x->qs), q1 = wasm_u16x8_load8x8(x->qs + 8);
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_v128_and(q0, m4), off), wasm_v128_load(y)));
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_v128_and(q1, m4), off), wasm_v128_load(y + 8)));
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_u16x8_shr(q0, 4), off), wasm_v128_load(y + 16)));
-    return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_u16x8_shr(q1, 4), off), wasm_v128_load(y + 24)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_v128_and(q0, m4), wasm_v128_load(a)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_v128_and(q1, m4), wasm_v128_load(a + 8)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q0, 4), wasm_v128_load(a + 16)));
+    return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q1, 4), wasm_v128_load(a + 24)));
 }
 
-float vec_dot_q4_c_a16_simd128(int64_t n, const void *w, const void *a) {
+// Two accumulators, two blocks in flight.
+int32_t dot_q4_c_simd128(int64_t n, const void *w, const int16_t *a) {
     const block_q4_c *x = w;
-    const int16_t *y = a;
     int64_t nb = n / LM_QK4_C, i = 0;
     v128_t acc0 = wasm_i32x4_splat(0), acc1 = acc0;
     for (; i + 2 <= nb; i += 2) {
-        acc0 = q4c_block(x + i, y + i * LM_QK4_C, acc0);
-        acc1 = q4c_block(x + i + 1, y + (i + 1) * LM_QK4_C, acc1);
+        acc0 = q4c_block(x + i, a + i * LM_QK4_C, acc0);
+        acc1 = q4c_block(x + i + 1, a + (i + 1) * LM_QK4_C, acc1);
     }
-    if (i < nb) acc0 = q4c_block(x + i, y + i * LM_QK4_C, acc0);
-    return (float)lm_hsum_i32x4(wasm_i32x4_add(acc0, acc1));
+    if (i < nb) acc0 = q4c_block(x + i, a + i * LM_QK4_C, acc0);
+    return lm_hsum_i32x4(wasm_i32x4_add(acc0, acc1));
 }
 #endif

@@ -26,7 +26,11 @@ lm_status ld_per_layer(lm_model *m, const char *key, size_t field, lm_presence p
 // Same for bool arrays (sliding_window_pattern); returns LM_MISSING_KEY when absent and optional.
 lm_status ld_per_layer_bool(lm_model *m, const char *key, size_t field, lm_presence p);
 // Binds tensor `name` (il >= 0 formats "blk.%d.") with C-order shape [rows][cols] (rows = 1 for 1-D).
+// Per-channel types (q2_c, q4_c, i8) also bind "<base>.scale" ([rows] f32) and the optional
+// "<base>.input_scale"/"<base>.output_scale" (tensor.h lm_tensor).
 lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p);
+// A gather-only table (never a matmul weight): per-channel scales may be [rows][groups].
+lm_status ld_table(lm_model *m, lm_tensor *t, const char *name, int64_t rows, int64_t cols, lm_presence p);
 lm_status ld_common_hparams(lm_model *m);                 // n_embd, n_layer, n_ctx_train, heads, ff, eps
 lm_status ld_check_layers(const lm_model *m);             // head/ff/dim sanity after load_hparams
 lm_status ld_embeddings(lm_model *m);                     // token_embd, output_norm, output (tied if absent)

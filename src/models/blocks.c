@@ -12,10 +12,9 @@ void blk_add(float *y, const float *x, int64_t n) {
 
 void blk_embed(lm_ctx *c, const lm_token *tokens, int32_t n, float scale) {
     const lm_model *m = c->m;
-    const lm_type_traits *tr = lm_type_traits_of(m->tok_embd.type);
     for (int32_t t = 0; t < n; t++) {
         float *x = c->x + (int64_t)t * m->n_embd;
-        tr->to_float((const uint8_t *)m->tok_embd.data + (int64_t)tokens[t] * m->tok_embd.row_bytes, x, m->n_embd);
+        lm_tensor_row(&m->tok_embd, tokens[t], x);
         for (int i = 0; i < m->n_embd; i++) x[i] *= scale;
     }
 }
@@ -25,8 +24,51 @@ void blk_norm(lm_ctx *c, float *y, const float *x, const lm_tensor *w, int32_t r
         c->k->rmsnorm(y + (int64_t)r * n, x + (int64_t)r * n, w ? (const float *)w->data : NULL, n, c->m->eps);
 }
 
+static void matmul_block(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y);
+
+// v -> clamp(round_half_even(v / s), -128, 127) * s: the wNa8o8 output fake-quant.
+static inline float requant(float v, float s) {
+    float r = v / s;
+    r = r < -128.0f ? -128.0f : r;
+    r = 127.0f < r ? 127.0f : r;
+    return (float)lm_nearest_int(r) * s;
+}
+
+// Per-channel weights (GGUF-M, docs/FORMAT.md): each token row becomes int8 codes (in int16
+// lanes) with one scale: the static input_scale, or a dynamic one when it is absent or static
+// activations are off. Each weight row is one exact int32 dot over the stored codes, minus
+// code_offset x (sum of the activation codes), times s_w[r] * s_x; a static output_scale then
+// requantizes the result. qact holds [n_tok] scales, [n_tok] offset terms, then the codes.
+static void matmul_channel(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y) {
+    int64_t K = w->cols, pad = (n_tok + 3) & ~3;
+    float *sx = c->qact, s_in = c->static_act ? w->in_scale : 0.0f, s_out = c->static_act ? w->out_scale : 0.0f;
+    int32_t *off = (int32_t *)(sx + pad), code_offset = lm_type_traits_of(w->type)->code_offset;
+    int16_t *q = (int16_t *)(off + pad);
+    for (int32_t t = 0; t < n_tok; t++) {
+        sx[t] = c->k->act16(x + t * K, q + t * K, K, s_in);
+        int32_t sum = 0;
+        for (int64_t i = 0; i < K; i++) sum += q[t * K + i];
+        off[t] = code_offset * sum;
+    }
+    lm_dot_pc_fn dot = c->k->dot_pc[w->type];
+    for (int64_t r = 0; r < w->rows; r++) {
+        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
+        for (int32_t t = 0; t < n_tok; t++) {
+            float v = (float)(dot(K, wr, q + t * K) - off[t]) * (w->scale[r] * sx[t]);
+            y[t * w->rows + r] = s_out > 0.0f ? requant(v, s_out) : v;
+        }
+    }
+}
+
 // y[t][r] = W[r] . x[t] for t < n_tok; x rows have W->cols floats, y rows W->rows.
 void blk_matmul(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y) {
+    if (w->scale) matmul_channel(c, w, x, n_tok, y);
+    else matmul_block(c, w, x, n_tok, y);
+    if (c->observe) c->observe(c->observe_ud, w, x, y, n_tok);
+}
+
+// Block-scaled and float weights: activations quantized to the weight's vec_dot_type (ggml's CPU path).
+static void matmul_block(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y) {
     lm_type at = lm_type_traits_of(w->type)->vec_dot_type;
     int64_t qrow = lm_row_bytes(at, w->cols);
     for (int32_t t = 0; t < n_tok; t++)

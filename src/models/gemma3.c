@@ -7,6 +7,8 @@ static lm_status gemma3_swa(lm_model *m) {
     uint32_t n_swa, pattern;
     lm_status s = ld_u32(m, "%s.attention.sliding_window", &n_swa, LM_OPTIONAL, 0);
     if (s || n_swa == 0) return s;
+    // used as int32 (p - n_swa + 1, ring sizes); 2^24 is the context_length bound
+    if (n_swa > (1u << 24)) return lm_fail(LM_CORRUPT, "gemma3.attention.sliding_window = %u is out of range", n_swa);
     m->n_swa = (int32_t)n_swa;
     s = ld_per_layer_bool(m, "%s.attention.sliding_window_pattern", offsetof(lm_layer, swa), LM_OPTIONAL);
     if (s != LM_MISSING_KEY) return s;

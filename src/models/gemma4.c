@@ -55,7 +55,9 @@ static lm_status gemma4_hparams(lm_model *m) {
         (s = ld_f32(m, "%s.final_logit_softcapping", &m->final_softcap, LM_OPTIONAL, 30.0f)))
         return s;
     if (n_expert > 0) return lm_fail(LM_UNSUPPORTED, "gemma4: mixture-of-experts layers (%u experts) are not supported", n_expert);
-    if (n_swa == 0 || P > 4096) return lm_fail(LM_CORRUPT, "gemma4: sliding window %u / per-layer input size %u", n_swa, P);
+    // n_swa is used as int32 (p - n_swa + 1, ring sizes); 2^24 is the context_length bound
+    if (n_swa == 0 || n_swa > (1u << 24) || P > 4096)
+        return lm_fail(LM_CORRUPT, "gemma4: sliding window %u / per-layer input size %u", n_swa, P);
     m->n_swa = (int32_t)n_swa;  m->n_embd_ple = (int32_t)P;
     m->rope_type = LM_ROPE_NEOX;  m->act = LM_ACT_GELU;  m->embd_scale = sqrtf((float)m->n_embd);
     for (int il = 0; il < m->n_layer; il++) {
@@ -108,10 +110,13 @@ static lm_status gemma4_weights(lm_model *m) {
     if (s) return s;
     int64_t E = m->n_embd, LP = (int64_t)m->n_layer * m->n_embd_ple;
     if (m->n_embd_ple &&
-        ((s = ld_tensor(m, &m->ple_tok_embd, "per_layer_token_embd.weight", -1, m->n_vocab, LP, LM_REQUIRED)) ||
+        ((s = ld_table(m, &m->ple_tok_embd, "per_layer_token_embd.weight", m->n_vocab, LP, LM_REQUIRED)) ||
          (s = ld_tensor(m, &m->ple_proj, "per_layer_model_proj.weight", -1, LP, E, LM_REQUIRED)) ||
          (s = ld_tensor(m, &m->ple_proj_norm, "per_layer_proj_norm.weight", -1, 1, m->n_embd_ple, LM_REQUIRED))))
         return s;
+    if (m->ple_tok_embd.scale_groups > 1 && m->ple_tok_embd.scale_groups != m->n_layer)   // GGUF-M: one per (token, layer)
+        return lm_fail(LM_BAD_SHAPE, "tensor 'per_layer_token_embd.scale': %d scales per row, expected 1 or %d (one per layer)",
+                       m->ple_tok_embd.scale_groups, m->n_layer);
     for (int il = 0; il < m->n_layer; il++)
         if ((s = gemma4_layer_weights(m, il))) return s;
     return LM_OK;
@@ -121,14 +126,13 @@ static lm_status gemma4_weights(lm_model *m) {
 static void gemma4_ple_inputs(lm_ctx *c, const lm_token *tokens, int32_t n) {
     const lm_model *m = c->m;
     int32_t P = m->n_embd_ple, LP = m->n_layer * P;
-    const lm_type_traits *tr = lm_type_traits_of(m->ple_tok_embd.type);
     blk_matmul(c, &m->ple_proj, c->x, n, c->ple);
     float proj_scale = 1.0f / sqrtf((float)m->n_embd), tok_scale = sqrtf((float)P), mix = 1.0f / sqrtf(2.0f);
     for (int32_t t = 0; t < n; t++) {
         float *row = c->ple + (int64_t)t * LP, *tok = c->ff_b;
         for (int32_t i = 0; i < LP; i++) row[i] *= proj_scale;
         blk_norm(c, row, row, &m->ple_proj_norm, m->n_layer, P);
-        tr->to_float((const uint8_t *)m->ple_tok_embd.data + (int64_t)tokens[t] * m->ple_tok_embd.row_bytes, tok, LP);
+        lm_tensor_row(&m->ple_tok_embd, tokens[t], tok);   // GGUF-M: one scale per (token, layer)
         for (int32_t i = 0; i < LP; i++) row[i] = (row[i] + tok[i] * tok_scale) * mix;
     }
 }

@@ -60,7 +60,61 @@ lm_status ld_per_layer_bool(lm_model *m, const char *key, size_t field, lm_prese
     return LM_OK;
 }
 
-lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p) {
+// "<base>.<suffix>" for a weight named "<base>.weight" ("<name>.<suffix>" otherwise).
+static void side_name(char *out, size_t cap, const char *name, const char *suffix) {
+    size_t len = strlen(name);
+    if (len > 7 && !strcmp(name + len - 7, ".weight")) len -= 7;
+    snprintf(out, cap, "%.*s.%s", (int)len, name, suffix);
+}
+
+// Optional static activation scale "<base>.<suffix>": one finite f32 >= 0 (0 = none).
+static lm_status act_scale(lm_model *m, const char *name, const char *suffix, float *out) {
+    char sn[128];
+    side_name(sn, sizeof sn, name, suffix);
+    const gguf_tensor_info *si = gguf_find_tensor(&m->g, sn);
+    *out = 0.0f;
+    if (!si) return LM_OK;
+    if (si->type != LM_TYPE_F32 || si->ne[0] * si->ne[1] * si->ne[2] * si->ne[3] != 1)
+        return lm_fail(LM_BAD_SHAPE, "tensor '%s': an activation scale is one f32 (got %s, %lld elements)", sn,
+                       lm_type_name((int)si->type), (long long)(si->ne[0] * si->ne[1] * si->ne[2] * si->ne[3]));
+    const uint8_t *d = gguf_tensor_data(&m->g, si);
+    if (!d) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", sn);
+    memcpy(out, d, 4);
+    if (!isfinite(*out) || *out < 0.0f) return lm_fail(LM_CORRUPT, "tensor '%s': activation scale %g (must be finite, >= 0)", sn, *out);
+    return LM_OK;
+}
+
+// Per-channel weights (q2_c, q4_c, i8): the row scales "<base>.scale", f32 [rows] or, for
+// gather-only tables (max_groups > 1), [rows][groups] with groups dividing the row into whole
+// blocks; then the optional activation scales. Every scale is checked once here.
+static lm_status channel_scales(lm_model *m, lm_tensor *t, const char *name, int64_t max_groups) {
+    char sn[128];
+    side_name(sn, sizeof sn, name, "scale");
+    const gguf_tensor_info *si = gguf_find_tensor(&m->g, sn);
+    if (!si) return lm_fail(LM_MISSING_TENSOR, "tensor '%s' (%s) needs its per-row scales '%s'", name, lm_type_name(t->type), sn);
+    int64_t groups = si->n_dims == 1 ? 1 : si->ne[0], rows = si->n_dims == 1 ? si->ne[0] : si->ne[1] * si->ne[2] * si->ne[3];
+    int64_t bs = lm_type_traits_of(t->type)->block_size;
+    if (si->type != LM_TYPE_F32)
+        return lm_fail(LM_UNSUPPORTED_TYPE, "tensor '%s': row scales must be f32, not %s", sn, lm_type_name((int)si->type));
+    if (rows != t->rows || groups < 1 || groups > max_groups || t->cols % groups || (t->cols / groups) % bs)
+        return lm_fail(LM_BAD_SHAPE, "tensor '%s': %lld x %lld scales do not fit '%s' ([%lld][%lld] needs %lld%s)", sn,
+                       (long long)rows, (long long)groups, name, (long long)t->rows, (long long)t->cols, (long long)t->rows,
+                       max_groups > 1 ? " rows of whole-block groups" : " scales, one per row");
+    if (t->cols > 65536)
+        return lm_fail(LM_UNSUPPORTED, "tensor '%s': rows of %lld > 65536 would overflow int32 sums", name, (long long)t->cols);
+    const float *s = (const float *)gguf_tensor_data(&m->g, si);
+    if (!s) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", sn);
+    if ((uintptr_t)s % 4) return lm_fail(LM_CORRUPT, "tensor '%s': data is not 4-byte aligned", sn);
+    for (int64_t i = 0; i < rows * groups; i++)
+        if (!isfinite(s[i])) return lm_fail(LM_CORRUPT, "tensor '%s': scale [%lld] is %g (must be finite)", sn, (long long)i, s[i]);
+    t->scale = s;
+    t->scale_groups = (int32_t)groups;
+    lm_status st = act_scale(m, name, "input_scale", &t->in_scale);
+    return st ? st : act_scale(m, name, "output_scale", &t->out_scale);
+}
+
+static lm_status bind(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p,
+                      int64_t max_groups) {
     char n[96];
     if (il >= 0) { char f[96]; snprintf(f, sizeof f, "blk.%%d.%s", name); snprintf(n, sizeof n, f, il); }
     else snprintf(n, sizeof n, "%s", name);
@@ -71,15 +125,27 @@ lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t
     if (ti->ne[0] != cols || got_rows != rows)
         return lm_fail(LM_BAD_SHAPE, "tensor '%s': shape [%lld][%lld], expected [%lld][%lld]",
                        n, (long long)got_rows, (long long)ti->ne[0], (long long)rows, (long long)cols);
-    bool vector = ti->n_dims == 1;       // norms, scales, rope factors: read directly as floats
-    bool ok = vector ? ti->type == LM_TYPE_F32 : ti->type < LM_TYPE_COUNT && lm_kernels_ref.vec_dot[ti->type];
+    // norms, scales, rope factors (rows == 1) are read directly as floats, so they must be f32
+    // whatever their n_dims: a [1][cols] f16 norm would be read past its end
+    bool vector = rows == 1;
+    bool ok = vector ? ti->type == LM_TYPE_F32
+                     : ti->type < LM_TYPE_COUNT && (lm_kernels_ref.vec_dot[ti->type] || lm_kernels_ref.dot_pc[ti->type]);
     if (!ok) return lm_fail(LM_UNSUPPORTED_TYPE, "tensor '%s': type %s is not supported%s", n,
                             lm_type_name((int)ti->type), vector ? " for a vector (f32 only)" : "");
     const uint8_t *data = gguf_tensor_data(&m->g, ti);
     if (!data) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", n);
     if ((uintptr_t)data % 4) return lm_fail(LM_CORRUPT, "tensor '%s': data is not 4-byte aligned", n);
-    *t = (lm_tensor){ data, (lm_type)ti->type, rows, cols, lm_row_bytes((int)ti->type, cols) };
-    return LM_OK;
+    *t = (lm_tensor){ .data = data, .type = (lm_type)ti->type, .rows = rows, .cols = cols,
+                      .row_bytes = lm_row_bytes((int)ti->type, cols) };
+    return lm_type_traits_of(t->type)->per_channel ? channel_scales(m, t, n, max_groups) : LM_OK;
+}
+
+lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p) {
+    return bind(m, t, name, il, rows, cols, p, 1);
+}
+
+lm_status ld_table(lm_model *m, lm_tensor *t, const char *name, int64_t rows, int64_t cols, lm_presence p) {
+    return bind(m, t, name, -1, rows, cols, p, cols);
 }
 
 lm_status ld_common_hparams(lm_model *m) {
@@ -100,6 +166,11 @@ lm_status ld_common_hparams(lm_model *m) {
     if ((s = ld_per_layer(m, "%s.attention.head_count", offsetof(lm_layer, n_head), LM_REQUIRED, 0)) ||
         (s = ld_per_layer(m, "%s.feed_forward_length", offsetof(lm_layer, n_ff), LM_REQUIRED, 0)))
         return s;
+    // checked here, not only in ld_check_layers: the architectures divide n_embd by n_head for
+    // their default head size before that runs
+    for (int il = 0; il < m->n_layer; il++)
+        if (m->layers[il].n_head < 1)
+            return lm_fail(LM_CORRUPT, "%s.attention.head_count: layer %d has %d heads", m->arch->name, il, m->layers[il].n_head);
     char k[128];
     if (gguf_find(&m->g, arch_key(m, "%s.attention.head_count_kv", k, sizeof k)))
         return ld_per_layer(m, "%s.attention.head_count_kv", offsetof(lm_layer, n_head_kv), LM_REQUIRED, 0);

@@ -34,26 +34,25 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 
 function cli(...a) { return execFileSync(CLI, a, { encoding: 'utf8', maxBuffer: 1 << 26 }); }
 
-function sequence(nVocab) {      // BOS, then ids drawn from the normal-token range (no byte tokens)
-  let x = 0x9e3779b97f4a7c15n;
+function sequence(nVocab, x = 0x9e3779b97f4a7c15n, n = N_SEQ) {   // BOS, then ids from the normal-token range (no byte tokens)
   const toks = [2];
-  while (toks.length < N_SEQ) {
+  while (toks.length < n) {
     x ^= x << 13n; x &= (1n << 64n) - 1n; x ^= x >> 7n; x ^= x << 17n; x &= (1n << 64n) - 1n;
     toks.push(260 + Number(x % BigInt(nVocab - 260)));
   }
   return toks;
 }
 
-function ourLogits(model, toks, nVocab) {
+function ourLogits(model, toks, nVocab, extra = []) {
   const f = join(OUT, 'logits.bin');
-  cli('logits', '-m', model, '--tokens', toks.join(','), '--out', f);
+  cli('logits', '-m', model, '--tokens', toks.join(','), '--out', f, ...extra);
   const buf = readFileSync(f);
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
   return toks.map((_, i) => all.subarray(i * nVocab, (i + 1) * nVocab));
 }
 
-function ourGreedy(model, prompt, n) {
-  return cli('run', '-m', model, '--tokens', prompt.join(','), '-n', String(n), '--temp', '0').trim().split(',').map(Number);
+function ourGreedy(model, prompt, n, extra = []) {
+  return cli('run', '-m', model, '--tokens', prompt.join(','), '-n', String(n), '--temp', '0', ...extra).trim().split(',').map(Number);
 }
 
 const argmax = (r) => { let b = 0; for (let i = 1; i < r.length; i++) if (r[i] > r[b]) b = i; return b; };
@@ -63,14 +62,15 @@ function logSoftmaxAt(r, t) {
   return r[t] - m - Math.log(s);
 }
 
-async function compare(name, model, nVocab, toks, prompt, nGreedy) {
-  const ours = ourLogits(model, toks, nVocab);
+// our: the file and extra CLI options pocketlm runs (default: the same model as llama.cpp)
+async function compare(name, model, nVocab, toks, prompt, nGreedy, our = { model, args: [] }) {
+  const ours = ourLogits(our.model, toks, nVocab, our.args);
   const h = await openModel(model, N_SEQ + 8, nVocab);
   try {
     if (typeof prompt === 'string') prompt = [h.model.tokens.bos, ...h.model.tokenize(prompt)];   // BOS + llama.cpp's tokens
     const ref = await teacherForced(h, toks), ref2 = sse42Logits(model, toks, nVocab);
     const floor = stats(ref2, ref, ref2, 0), m = stats(ours, ref, ref2, TIE_MARGIN * floor.maxD);
-    const g1 = ourGreedy(model, prompt, nGreedy), g2 = await greedy(h, prompt, nGreedy);
+    const g1 = ourGreedy(our.model, prompt, nGreedy, our.args), g2 = await greedy(h, prompt, nGreedy);
     const same = g1.length === g2.length && g1.every((t, i) => t === g2[i]);
     return { name, ...m, floor, greedy: same, g1, g2 };
   } finally {
@@ -128,6 +128,25 @@ for (const preset of PRESETS) {
     report(r);
   }
 }
+// GGUF-M (docs/FORMAT.md): a float model quantized with the E2B recipe and calibrated static
+// activation scales. pocketlm runs the GGUF-M file with the static scales off (dynamic int8 inputs);
+// llama.cpp runs its upstream fallback (Q2_0/Q4_0/Q8_0, every block's scale = fp16 of the row
+// scale): the same weights, so the quantized-type bounds apply.
+const MOBILE = ['gemma4-tiny', 'gemma4-e2b-tiny'];
+for (const preset of MOBILE) {
+  if (only && only !== `${preset}-mobile`) continue;
+  const f32 = join(OUT, `${preset}-f32.gguf`), m = join(OUT, `${preset}-m.gguf`), fb = join(OUT, `${preset}-m-fallback.gguf`);
+  const calib = join(OUT, 'calib-tokens.txt'), toks = sequence(512);
+  cli('gen', '--model', preset, '--type', 'f32', '-o', f32, '--seed', '1');
+  writeFileSync(calib, sequence(512, 0x2545f4914f6cdd1dn, 256).join(' '));
+  cli('quantize', '--mobile', f32, m, '--calib-tokens', calib);
+  cli('quantize', '--fallback', m, fb);
+  const r = await compare(`${preset} gguf-m`, fb, 512, toks, toks.slice(0, N_PROMPT), N_GREEDY, { model: m, args: ['--no-static-act'] });
+  r.kind = 'quant'; r.ok = judge(r, 'quant');
+  rows.push(r); r.ok ? pass++ : fail++;
+  report(r);
+}
+
 if (!only || only === 'stories260K') {
   if (existsSync(STORIES)) {
     const r = await compare('stories260K f32 (real)', STORIES, 512, sequence(512), 'Once upon a time', 64);
@@ -161,6 +180,10 @@ Regenerate: \`make && node tests/conformance/run.mjs --write\` (\`make test\` ru
 - **Sequence**: BOS + 63 fixed pseudo-random token ids, teacher-forced through both engines.
   Δlogp = difference of the two engines' log-probability of llama.cpp's top token at each position.
 - **Greedy**: 32 tokens continued from the first 8 (64 from "Once upon a time" for stories260K).
+- **GGUF-M** ("gguf-m" rows, docs/FORMAT.md): the f32 model quantized by \`pocketlm quantize --mobile\` (E2B
+  recipe, static activation scales calibrated on another token sequence); pocketlm runs that file with
+  \`--no-static-act\` (dynamic per-vector int8 activations), llama.cpp runs \`quantize --fallback\` of it
+  (Q2_0/Q4_0/Q8_0 blocks carrying fp16 of the row scales): the same weights, judged by the quantized bounds.
 
 ## Why the llama.cpp self-comparison is part of the bounds
 

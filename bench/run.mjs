@@ -1,0 +1,221 @@
+// run.mjs — the speed benchmark (issue 7): pocketlm against wllama in the same headless Chromium,
+// and native llama.cpp (node-llama-cpp, 1 thread, best CPU variant and SSE4.2) as the ceiling.
+// Never part of `make test`; nothing leaves 127.0.0.1.
+//
+//   node bench/run.mjs [--quick] [--rounds N] [--models a,b] [--types q4_0,f16] [--engines a,b] [--decode N]
+//                      [--timeout S] [--doc] [--regen]
+//
+// Each round runs every (model, type) with each engine in turn, rotating the engine order every
+// round, each in a fresh page or process: load → warm-up (8-token prompt, 2 tokens) → ~128-token
+// prompt + D greedy tokens → ~512-token prompt + 1 token. Writes bench/results/speed-<mode>.json
+// and .md; --doc also replaces the generated block of docs/BENCHMARKS.md's Speed section.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { serve } from '../tests/browser/server.mjs';
+import { launch, CHROMIUM } from '../tests/browser/browser.mjs';
+import { ROOT, plan, ensureModels } from './models.mjs';
+import { markdown } from './report.mjs';
+
+const run = promisify(execFile);
+const { values: args } = parseArgs({ options: {
+  quick: { type: 'boolean' }, rounds: { type: 'string' }, models: { type: 'string' }, types: { type: 'string' },
+  decode: { type: 'string' }, timeout: { type: 'string' }, doc: { type: 'boolean' }, regen: { type: 'boolean' }, engines: { type: 'string' },
+} });
+const MODE = args.quick ? 'quick' : 'full';
+const ROUNDS = Number(args.rounds ?? (args.quick ? 1 : 3));
+const DECODE = Number(args.decode ?? (args.quick ? 16 : 32));
+const N_CTX = 1024;
+const SESSION_S = Number(args.timeout ?? 900);   // seconds per engine session (load + all prompts)
+const TARGETS = [128, 512];
+const SSE42_DIR = join(ROOT, 'build', 'llama-sse42');
+const ENGINES = {
+  pocketlm: { browser: 'pocketlm', threads: 1 },
+  wllama: { browser: 'wllama', threads: 1 },
+  'wllama-2t': { browser: 'wllama', threads: 2, isolated: true, when: (r) => r.threads2 },
+  'native-best': { native: ROOT },
+  'native-sse42': { native: SSE42_DIR },
+};
+const engineNames = args.engines ? args.engines.split(',') : Object.keys(ENGINES);
+const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+// ---- setup ----
+
+for (const f of ['build/pocketlm', 'dist/pocketlm.mjs', 'dist/pocketlm.wasm', 'node_modules/@wllama/wllama/esm/index.js'])
+  if (!existsSync(join(ROOT, f))) { console.error(`bench: ${f} is missing (make && make wasm && npm install)`); process.exit(1); }
+
+// tests/conformance/variant.mjs builds the private SSE4.2 copy of node-llama-cpp's binaries on first use.
+async function ensureSse42() {
+  if (existsSync(join(SSE42_DIR, 'ready'))) return;
+  const { sse42Logits } = await import('../tests/conformance/variant.mjs');
+  const tiny = join(ROOT, 'build', 'bench', 'llama-tiny.gguf');
+  execFileSync(join(ROOT, 'build', 'pocketlm'), ['gen', '--model', 'llama-tiny', '--type', 'f16', '-o', tiny]);
+  sse42Logits(tiny, [1, 2], 512);
+}
+
+function gz(file) {
+  const b = readFileSync(file);
+  return { bytes: b.length, gzip: gzipSync(b, { level: 9 }).length };
+}
+function wasmSizes() {
+  const nm = join(ROOT, 'node_modules', '@wllama', 'wllama', 'esm');
+  const pair = (wasm, js) => { const w = gz(wasm), j = gz(js); return { wasm: w.bytes, wasmGzip: w.gzip, js: j.bytes, jsGzip: j.gzip }; };
+  return { 'pocketlm (dist/)': pair(join(ROOT, 'dist', 'pocketlm.wasm'), join(ROOT, 'dist', 'pocketlm.mjs')),
+           'wllama 3.8.1 (esm/)': pair(join(nm, 'wasm', 'wllama.wasm'), join(nm, 'index.js')) };
+}
+
+function meta() {
+  const sh = (cmd, a) => { try { return execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return '?'; } };
+  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'wasm', 'web', 'Makefile']);
+  const pkg = (p) => JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version;
+  return {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', mode: MODE, rounds: ROUNDS, decodeTokens: DECODE, nCtx: N_CTX,
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
+    chromium: sh(CHROMIUM, ['--version']).split('\n').pop().replace(/ built on.*/, ''),
+    wllama: pkg('@wllama/wllama'), nodeLlamaCpp: pkg('node-llama-cpp'), node: process.version,
+    pocketlm: `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${dirty && dirty !== '?' ? ' + uncommitted engine changes' : ''}`,
+  };
+}
+
+// ---- sessions ----
+
+// A session that overruns is abandoned (its page is closed, which ends its workers): wllama's
+// 2-thread build has stalled for many minutes on this 2-vCPU VM when other processes were busy.
+let openPage = null;
+async function withTimeout(p) {
+  let timer;
+  const t = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${SESSION_S} s`)), SESSION_S * 1000); });
+  try { return await Promise.race([p, t]); } catch (e) { await openPage?.close().catch(() => {}); throw e; } finally { clearTimeout(timer); }
+}
+
+async function browserSession(ctx, server, eng, r, prompts) {
+  const page = openPage = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    await page.goto(`${server.url}/bench/page.html`);
+    await page.waitForFunction(() => globalThis.benchReady === true);
+    const url = '/' + relative(ROOT, r.file);
+    const open = await page.evaluate(([e, u, o]) => globalThis.bench.open(e, u, o), [eng.browser, url, { nCtx: N_CTX, threads: eng.threads }]);
+    await page.evaluate((p) => globalThis.bench.run(p), { ...prompts.warmup, maxTokens: 2 });
+    const runs = [];
+    for (const [i, p] of prompts.prompts.entries())
+      runs.push(await page.evaluate((q) => globalThis.bench.run(q), { ids: p.ids, text: p.text, maxTokens: i === 0 ? DECODE : 1 }));
+    let memBytes = await page.evaluate(() => globalThis.bench.memBytes());
+    for (const w of page.workers()) memBytes = Math.max(memBytes, await w.evaluate(() => globalThis.__benchWasmBytes?.() ?? 0).catch(() => 0));
+    await page.evaluate(() => globalThis.bench.close());
+    for (const [i, x] of runs.entries())
+      if (x.promptTokens !== prompts.prompts[i].ids.length) errors.push(`prompt ${i}: engine saw ${x.promptTokens} tokens, expected ${prompts.prompts[i].ids.length}`);
+    return { loadMs: open.loadMs, info: open.info, crossOriginIsolated: open.crossOriginIsolated, memBytes, runs, warnings: errors };
+  } finally { await page.close(); }
+}
+
+async function nativeSession(eng, r, prompts, tmp) {
+  const spec = join(tmp, 'spec.json');
+  writeFileSync(spec, JSON.stringify({ nCtx: N_CTX, threads: 1, warmup: { ids: prompts.warmup.ids, maxTokens: 2 },
+    prompts: prompts.prompts.map((p, i) => ({ ids: p.ids, maxTokens: i === 0 ? DECODE : 1 })) }));
+  const { stdout } = await run(process.execPath, [join(ROOT, 'bench', 'native.mjs'), 'run', r.file, spec],
+                               { env: { ...process.env, BENCH_LLAMA_DIR: eng.native }, maxBuffer: 64 << 20, timeout: SESSION_S * 1000 });
+  return JSON.parse(stdout);
+}
+
+// leading generated tokens that match native llama.cpp's (wllama's by text, since it returns text)
+function agreement(sessions) {
+  const ref = sessions['native-best']?.find((s) => !s.error)?.runs[0];
+  if (!ref) return null;
+  const out = {};
+  for (const [name, ses] of Object.entries(sessions)) {
+    const x = ses.find((s) => !s.error)?.runs[0];
+    if (!x || name === 'native-best') continue;
+    let k = 0;
+    if (x.tokens) while (k < x.tokens.length && x.tokens[k] === ref.tokens[k]) k++;
+    else {
+      let c = 0;
+      while (c < x.text.length && x.text[c] === ref.text[c]) c++;
+      while (k < ref.textEnds.length && ref.textEnds[k] <= c) k++;
+    }
+    out[name] = `${k}/${ref.tokens.length}`;
+  }
+  return out;
+}
+
+// ---- main ----
+
+const runsPlanned = plan(MODE, { models: args.models?.split(','), types: args.types?.split(',') });
+const runs = ensureModels(runsPlanned, { regen: args.regen, log }).map((r) => {
+  if (r.preset) return r;
+  const link = join(ROOT, 'build', 'bench', 'models', `${r.id}-${r.type}.gguf`);   // served from ROOT
+  if (!existsSync(link)) symlinkSync(r.file, link);
+  return { ...r, file: link };
+});
+if (engineNames.includes('native-sse42')) await ensureSse42();
+for (const r of runs) {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'bench', 'native.mjs'), 'prompts', r.file, r.text, TARGETS.join(',')], { maxBuffer: 64 << 20 });
+  r.prompts = JSON.parse(stdout);
+  r.fileBytes = statSync(r.file).size;
+  log(`${r.id} ${r.type}: ${(r.fileBytes / 2 ** 20).toFixed(0)} MiB, prompts of ${r.prompts.prompts.map((p) => p.ids.length).join(' / ')} tokens`);
+}
+
+const results = { meta: meta(), wasmSize: wasmSizes(), runs: runs.map((r) => ({
+  id: r.id, type: r.type, label: r.label, layers: r.layers ?? null, fileBytes: r.fileBytes,
+  promptTokens: r.prompts.prompts.map((p) => p.ids.length), sessions: {} })) };
+const outDir = join(ROOT, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const save = () => {
+  writeFileSync(join(outDir, `speed-${MODE}.json`), JSON.stringify(results, null, 1) + '\n');
+  writeFileSync(join(outDir, `speed-${MODE}.md`), markdown(results) + '\n');
+};
+
+const servers = { plain: await serve(ROOT), isolated: await serve(ROOT, { isolated: true }) };
+const browser = await launch();
+const tmp = mkdtempSync(join(tmpdir(), 'pocketlm-bench-'));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [ri, r] of runs.entries()) {
+      const names = engineNames.filter((n) => ENGINES[n] && (!ENGINES[n].when || ENGINES[n].when(r)));
+      const order = names.map((_, i) => names[(i + round + ri) % names.length]);   // rotate per round and model
+      for (const name of order) {
+        const eng = ENGINES[name];
+        const t0 = Date.now();
+        let s;
+        const load1 = loadavg()[0];
+        try {
+          s = eng.native ? await nativeSession(eng, r, r.prompts, tmp)
+            : await withTimeout(browserSession(browser.context, eng.isolated ? servers.isolated : servers.plain, eng, r, r.prompts));
+        } catch (e) {
+          s = { error: String(e?.message ?? e).split('\n')[0] };
+        }
+        Object.assign(s, { round, load1 });
+        (results.runs[ri].sessions[name] ??= []).push(s);
+        if (eng.native && s.cpuVariant && name === 'native-best') results.meta.nativeVariant = s.cpuVariant;
+        if (s.info?.version) results.meta.libllama = s.info.version;
+        log(`round ${round + 1}/${ROUNDS} ${r.id} ${r.type} ${name}: ${s.error ? 'FAILED ' + s.error : `load ${Math.round(s.loadMs)} ms, ` +
+            `ttft128 ${Math.round(s.runs[0].times[0])} ms, ttft512 ${Math.round(s.runs[1].times[0])} ms`} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        for (const w of s.warnings ?? []) log(`  warning: ${w.slice(0, 200)}`);
+      }
+      results.runs[ri].agreement = agreement(results.runs[ri].sessions);
+      save();
+    }
+  }
+} finally {
+  save();
+  await browser.close();
+  for (const s of Object.values(servers)) await s.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const md = markdown(results);
+console.log('\n' + md);
+if (args.doc) {
+  const docPath = join(ROOT, 'docs', 'BENCHMARKS.md');
+  const doc = readFileSync(docPath, 'utf8');   // re-read: other sections may have changed meanwhile
+  const re = /(<!-- speed:results:begin -->\n)[\s\S]*?(\n<!-- speed:results:end -->)/;
+  if (!re.test(doc)) { console.error('bench: docs/BENCHMARKS.md has no speed:results markers; left unchanged'); process.exit(1); }
+  writeFileSync(docPath, doc.replace(re, (_, a, b) => a + md + b));
+  log('updated docs/BENCHMARKS.md (Speed, generated block)');
+}

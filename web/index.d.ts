@@ -1,0 +1,125 @@
+// index.d.ts — the typed public contract of pocketlm (hand-written; see docs/API.md).
+
+export type LmErrorCode =
+  | 'NOMEM' | 'TRUNCATED' | 'BAD_MAGIC' | 'BAD_VERSION' | 'CORRUPT' | 'UNSUPPORTED_ARCH' | 'UNSUPPORTED_TYPE'
+  | 'MISSING_TENSOR' | 'CTX_FULL' | 'INVALID_ARG' | 'MISSING_KEY' | 'BAD_SHAPE' | 'UNSUPPORTED' | 'TOO_LARGE' | 'IO'
+  | 'FETCH' | 'BUSY' | 'RUNTIME' | 'WORKER' | 'QUOTA';
+
+export declare class LmError extends Error {
+  readonly name: 'LmError';
+  readonly code: LmErrorCode;
+  constructor(code: LmErrorCode, message: string, options?: { cause?: unknown });
+}
+export declare const CODES: readonly LmErrorCode[];
+
+export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>;
+
+export interface LoadProgress {
+  phase: 'download' | 'load' | 'prefill';
+  loaded: number;            // bytes (tokens for 'prefill')
+  total?: number;
+}
+
+export interface LoadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** Context length in tokens; 0 = min(model's training context, 4096). */
+  contextSize?: number;
+  /** Tokens per prefill batch (also sizes sliding-window KV rings); 0 = 32. */
+  batchSize?: number;
+  /** Run in a dedicated Worker (default true); false runs in the calling thread. */
+  worker?: boolean;
+  threads?: number;
+  /** Where dist/pocketlm.wasm lives when it is not beside the module. */
+  wasmUrl?: string | URL;
+  wasmBinary?: ArrayBuffer;
+}
+
+export interface GenerateOptions {
+  maxTokens?: number;          // default 256
+  temperature?: number;        // default 0.8; 0 = greedy
+  topK?: number;               // default 40; 0 = off
+  topP?: number;               // default 0.95; 1 = off
+  minP?: number;               // default 0.05; 0 = off
+  repeatPenalty?: number;      // default 1 (off)
+  presencePenalty?: number;    // default 0
+  frequencyPenalty?: number;   // default 0
+  penaltyLastN?: number;       // default 64
+  seed?: number;               // default 0 (a fixed seed): same seed, same tokens
+  stop?: string[];             // generation ends before any of these strings
+  signal?: AbortSignal;
+}
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }
+export type Prompt = string | ChatMessage[];
+
+export interface ModelInfo {
+  arch: string;
+  nVocab: number; nEmbd: number; nLayer: number; nHead: number; nHeadKv: number;
+  nCtxTrain: number; slidingWindow: number; nEmbdPerLayer: number; nLayerKv: number;
+  nParams: number; bos: number; eos: number; addBos: boolean;
+  memory: { weights: number; kv: number; scratch: number };
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  stopReason: 'length' | 'eos' | 'stop' | 'abort';
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface Piece { text: string; token: number }
+
+export declare class Model {
+  readonly info: ModelInfo;
+  readonly stats: GenerationStats | null;
+  generate(input: Prompt, options?: GenerateOptions): Promise<string>;
+  stream(input: Prompt, options?: GenerateOptions): AsyncIterable<Piece>;
+  chat(options?: { system?: string }): Chat;
+  tokenize(text: string, options?: { special?: boolean }): Promise<number[]>;
+  detokenize(ids: number[]): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export declare class Chat {
+  readonly messages: ChatMessage[];
+  send(text: string, options?: GenerateOptions): Promise<string>;
+  stream(text: string, options?: GenerateOptions): AsyncIterable<Piece>;
+}
+
+export declare function loadModel(source: ModelSource, options?: LoadOptions): Promise<Model>;
+
+// ---- Transformers.js-style path ----
+export declare class TextStreamer {
+  constructor(tokenizer?: unknown, options?: { callback_function?: (text: string) => void; skip_prompt?: boolean });
+  put(text: string): void;
+  end(): void;
+}
+
+export interface PipelineGenerateOptions {
+  max_new_tokens?: number;
+  do_sample?: boolean;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  repetition_penalty?: number;
+  seed?: number;
+  streamer?: TextStreamer;
+  signal?: AbortSignal;
+  stop?: string[];
+}
+
+export interface TextGenerationPipeline {
+  (input: Prompt, options?: PipelineGenerateOptions): Promise<Array<{ generated_text: string | ChatMessage[] }>>;
+  model: Model;
+  tokenizer: Model;
+  dispose(): Promise<void>;
+}
+
+export declare function pipeline(
+  task: 'text-generation',
+  source: ModelSource,
+  options?: LoadOptions & { progress_callback?: (p: { status: string; file: string; loaded?: number; total?: number; progress?: number }) => void },
+): Promise<TextGenerationPipeline>;
