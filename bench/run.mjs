@@ -95,8 +95,9 @@ async function withTimeout(p) {
 async function browserSession(ctx, server, eng, r, prompts) {
   const page = openPage = await ctx.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const note = (t) => { errors.push(t); if (process.env.BENCH_VERBOSE) log(`  page: ${t.slice(0, 300)}`); };
+  page.on('pageerror', (e) => note(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') note(m.text()); });
   try {
     await page.goto(`${server.url}/bench/page.html`);
     await page.waitForFunction(() => globalThis.benchReady === true);
