@@ -231,6 +231,18 @@ void lm_ctx_free(lm_ctx *c) {
 void lm_ctx_reset(lm_ctx *c) { c->n_past = 0; }
 int32_t lm_ctx_n_past(const lm_ctx *c) { return c->n_past; }
 
+lm_status lm_ctx_truncate(lm_ctx *c, int32_t n_keep) {
+    if (n_keep < 0 || n_keep > c->n_past) return lm_fail(LM_INVALID_ARG, "cannot keep %d of %d tokens", n_keep, c->n_past);
+    for (int il = 0; il < c->m->n_layer; il++) {
+        const lm_kv_layer *kv = &c->kv[il];
+        // a ring holds positions [n_past - n_cells, n_past); the next token needs the n_swa - 1 before n_keep
+        if (kv->k && kv->n_cells < c->n_ctx && c->n_past - n_keep > kv->n_cells - c->m->n_swa)
+            return lm_fail(LM_INVALID_ARG, "the sliding-window cache no longer holds the tokens before position %d", n_keep);
+    }
+    c->n_past = n_keep;
+    return LM_OK;
+}
+
 // Logits for rows [first, first+rows) of c->xn -> c->logits, with the final softcap.
 static void compute_logits(lm_ctx *c, int32_t first, int32_t rows) {
     const lm_model *m = c->m;

@@ -69,6 +69,10 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out);
 void      lm_ctx_free(lm_ctx *c);                           // NULL-safe
 void      lm_ctx_reset(lm_ctx *c);                          // forget all tokens (positions restart at 0)
 int32_t   lm_ctx_n_past(const lm_ctx *c);                   // tokens in the KV cache
+// Keeps the first n_keep tokens and forgets the rest, so a conversation can reuse the cache of
+// its shared prefix. LM_INVALID_ARG when n_keep > n_past, or when a sliding-window ring has
+// already overwritten what position n_keep would need (the caller then resets and re-prefills).
+lm_status lm_ctx_truncate(lm_ctx *c, int32_t n_keep);
 
 // Appends n tokens at the next positions and computes logits (for the last token, or for all
 // of them when params.logits_all). LM_CTX_FULL if they do not fit; LM_INVALID_ARG on bad ids.

@@ -34,6 +34,7 @@ lm_status   lm_fail(lm_status s, const char *fmt, ...)
 #endif
     ;
 const char *lm_errmsg(void);          // last failure's detail; "" after lm_clear_error()
+lm_status   lm_last_status(void);     // the status of that failure (for APIs that return counts)
 void        lm_clear_error(void);
 const char *lm_status_name(int s);    // "CTX_FULL": the string JS uses as LmError.code; "UNKNOWN" otherwise
 const char *lm_status_str(int s);     // short human text for the code

@@ -41,7 +41,16 @@ void gen_list_presets(FILE *f) {
 
 // ---- deterministic values: every (tensor, row) has its own xorshift stream ----
 
-typedef struct { uint64_t seed; int64_t cols; float amp, bias; int kind; const shape *s; } fill_spec;
+// gemma4 models carry the turn markers as control tokens (the last ids) and a chat template of
+// our own in the Gemma 4 turn format, so chat code paths can run on generated models.
+static const char *const G4_CHAT_TOKENS[] = { "<|turn>", "<turn|>", "<|channel>", "<channel|>", "<|think|>" };
+enum { G4_N_CHAT = 5 };
+static const char G4_TEMPLATE[] =
+    "{{ bos_token }}{% for m in messages %}{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}"
+    "<|turn>{{ role }}\n{{ m['content'] | trim }}<turn|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|turn>model\n<|channel>thought\n<channel|>{% endif %}";
+
+typedef struct { uint64_t seed; int64_t cols, rows; float amp, bias; int kind; bool chat_tail; const shape *s; } fill_spec;
 enum { K_PLAIN, K_EMBD, K_ROPE_FREQS };
 
 static uint64_t mix64(uint64_t x) {
@@ -62,7 +71,9 @@ static void fill_row(void *ctx, int64_t row, float *out) {
         for (int64_t i = 0; i < f->cols; i++) out[i] = i < f->cols / 4 ? 1.0f : 1e30f;
         return;
     }
-    bool zero = f->kind == K_EMBD && row >= 4 && row < 260;   // byte-fallback tokens: never predicted
+    // special and byte-fallback tokens (ids < 260) and the gemma4 chat markers (the last ids):
+    // zero rows, so a random model never predicts them and generations run their full length
+    bool zero = f->kind == K_EMBD && (row < 260 || (f->chat_tail && row >= f->rows - G4_N_CHAT));
     uint64_t x = mix64(f->seed ^ mix64((uint64_t)row + 1)) | 1;
     for (int64_t i = 0; i < f->cols; i++) {
         x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
@@ -80,7 +91,7 @@ typedef struct { gguf_writer *w; const shape *s; int type, n_layer; uint64_t see
 static void tensor(gen *g, const char *name, int type, int64_t cols, int64_t rows, int kind, float amp, float bias) {
     if (rows && lm_row_bytes(type, cols) < 0) type = lm_row_bytes(LM_TYPE_Q8_0, cols) >= 0 ? LM_TYPE_Q8_0 : LM_TYPE_F16;
     fill_spec *f = &g->specs[g->n_specs++];
-    *f = (fill_spec){ g->seed ^ hash_str(name), cols, amp, bias, kind, g->s };
+    *f = (fill_spec){ g->seed ^ hash_str(name), cols, rows, amp, bias, kind, !strcmp(g->s->arch, "gemma4"), g->s };
     int64_t ne[2] = { cols, rows };
     gw_tensor_gen(g->w, name, rows ? (uint32_t)type : LM_TYPE_F32, rows ? 2 : 1, ne, fill_row, f);
 }
@@ -169,6 +180,7 @@ static void vocab(gen *g, bool bpe) {
         type[i] = 1;
         score[i] = -(float)i;
         if (i < 4) { snprintf(buf, sizeof buf, "%s", SPECIAL[i]); type[i] = i == 3 ? 2 : 3; }
+        else if (bpe && i >= V - G4_N_CHAT) { snprintf(buf, sizeof buf, "%s", G4_CHAT_TOKENS[i - (V - G4_N_CHAT)]); type[i] = 3; }
         else if (i < 260) { snprintf(buf, sizeof buf, "<0x%02X>", i - 4); type[i] = 6; }
         else if (i < 286) snprintf(buf, sizeof buf, "%c", alpha[i - 260]);
         else if (i == 286) snprintf(buf, sizeof buf, "\xe2\x96\x81");
@@ -193,6 +205,7 @@ static void vocab(gen *g, bool bpe) {
     gw_u32(g->w, "tokenizer.ggml.padding_token_id", 0);
     gw_bool(g->w, "tokenizer.ggml.add_bos_token", true);
     gw_bool(g->w, "tokenizer.ggml.add_eos_token", false);
+    if (bpe) gw_str(g->w, "tokenizer.chat_template", G4_TEMPLATE);
     for (int i = 0; i < V; i++) free(tok[i]);
     for (int i = 0; i < n_merges; i++) free(merges[i]);
     free(tok); free(merges); free(score); free(type);

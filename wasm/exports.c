@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include "../src/lm.h"
 #include "../src/sampler.h"
+#include "../src/chat.h"
 
 EMSCRIPTEN_KEEPALIVE void *lm_wasm_malloc(uint32_t n) { return malloc(n ? n : 1); }
 EMSCRIPTEN_KEEPALIVE void  lm_wasm_free(void *p) { free(p); }
 EMSCRIPTEN_KEEPALIVE const char *lm_wasm_errmsg(void) { return lm_errmsg(); }
 EMSCRIPTEN_KEEPALIVE const char *lm_wasm_status_name(int32_t s) { return lm_status_name(s); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_last_status(void) { return lm_last_status(); }
 
 static lm_ctx_params ctx_params(int32_t n_ctx, int32_t n_batch) {
     lm_ctx_params p = lm_ctx_default_params();
@@ -54,6 +56,7 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_new(const lm_model *m, int32_t n_ctx, i
 EMSCRIPTEN_KEEPALIVE void    lm_wasm_ctx_free(lm_ctx *c) { lm_ctx_free(c); }
 EMSCRIPTEN_KEEPALIVE void    lm_wasm_ctx_reset(lm_ctx *c) { lm_ctx_reset(c); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_n_past(const lm_ctx *c) { return lm_ctx_n_past(c); }
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_truncate(lm_ctx *c, int32_t n_keep) { return lm_ctx_truncate(c, n_keep); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_decode(lm_ctx *c, const lm_token *t, int32_t n) { return lm_decode(c, t, n); }
 EMSCRIPTEN_KEEPALIVE const float *lm_wasm_logits(const lm_ctx *c) { return lm_logits(c, 0); }
 
@@ -69,3 +72,47 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_new(const float *f, const int32_t *
 EMSCRIPTEN_KEEPALIVE void    lm_wasm_sampler_free(lm_sampler *s) { lm_sampler_free(s); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_sample(lm_sampler *s, const float *logits) { return lm_sampler_sample(s, logits); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_accept(lm_sampler *s, lm_token t) { return lm_sampler_accept(s, t); }
+
+// ---- tokenizer and chat (the model's vocabulary; LM_UNSUPPORTED when it has none) ----
+
+static const lm_vocab *vocab_of(const lm_model *m) {
+    const lm_vocab *v = lm_model_vocab(m);
+    if (!v) lm_fail(LM_UNSUPPORTED, "this model file has no tokenizer (tokenizer.ggml.* keys)");
+    return v;
+}
+
+// Returns the token count, -(needed) if cap is too small, or an lm_status (< -cap never happens
+// for statuses: JS checks the message when the value is INT32_MIN).
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_tokenize(const lm_model *m, const char *text, int32_t len, lm_token *out,
+                                              int32_t cap, int32_t add_special, int32_t parse_special) {
+    const lm_vocab *v = vocab_of(m);
+    return v ? lm_tokenize(v, text, len, out, cap, add_special, parse_special) : INT32_MIN;
+}
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_token_piece(const lm_model *m, lm_token t, char *buf, int32_t cap, int32_t special) {
+    const lm_vocab *v = vocab_of(m);
+    return v ? lm_token_to_piece(v, t, buf, cap, special) : INT32_MIN;
+}
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_detokenize(const lm_model *m, const lm_token *t, int32_t n, char *buf, int32_t cap,
+                                                int32_t remove_special, int32_t unparse_special) {
+    const lm_vocab *v = vocab_of(m);
+    return v ? lm_detokenize(v, t, n, buf, cap, remove_special, unparse_special) : INT32_MIN;
+}
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_is_eog(const lm_model *m, lm_token t) {
+    const lm_vocab *v = lm_model_vocab(m);
+    return v ? lm_vocab_is_eog(v, t) : 0;
+}
+// roles[i]: lm_chat_role; contents[i]: NUL-terminated UTF-8. flags: 1 = add generation prompt,
+// 2 = enable thinking. Returns bytes, -(needed), or INT32_MIN with lm_errmsg().
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_chat_render(const lm_model *m, const int32_t *roles, const char *const *contents,
+                                                 int32_t n, int32_t format, int32_t flags, char *buf, int32_t cap) {
+    const lm_vocab *v = vocab_of(m);
+    if (!v) return INT32_MIN;
+    lm_chat_msg msgs[256];
+    if (n < 0 || n > 256) { lm_fail(LM_INVALID_ARG, "%d messages (at most 256)", n); return INT32_MIN; }
+    for (int32_t i = 0; i < n; i++) msgs[i] = (lm_chat_msg){ (lm_chat_role)roles[i], contents[i] };
+    lm_chat_params p = lm_chat_default_params();
+    p.format = (lm_chat_format)format;
+    p.add_generation_prompt = flags & 1;
+    p.enable_thinking = (flags & 2) != 0;
+    return lm_chat_render(v, &p, msgs, n, buf, cap);
+}

@@ -76,6 +76,8 @@ export class Abi {
     return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, out)); return heap32(this.M)[out >> 2] >>> 0; });
   }
   ctxFree(c) { this.M._lm_wasm_ctx_free(c); }
+  /** Keeps the first n tokens of the cache; false when the engine refuses (reset instead). */
+  ctxTruncate(c, n) { return this.M._lm_wasm_ctx_truncate(c, n) >= 0; }
   ctxReset(c) { this.M._lm_wasm_ctx_reset(c); }
   ctxNPast(c) { return this.M._lm_wasm_ctx_n_past(c); }
 
@@ -102,6 +104,78 @@ export class Abi {
       return heap32(this.M)[out >> 2] >>> 0;
     });
   }
+  // ---- tokenizer and chat ----
+
+  // Calls fn(buf, cap) with a growing buffer until it fits: fn returns a count, -(needed), or
+  // INT32_MIN for an error (message in lm_errmsg); returns { ptr, n } (caller frees ptr).
+  #sized(bytesPer, first, fn) {
+    let cap = first;
+    for (;;) {
+      const p = this.alloc(cap * bytesPer);
+      const n = fn(p, cap);
+      if (n >= 0) return { ptr: p, n };
+      this.free(p);
+      if (n === -2147483648) this.check(this.M._lm_wasm_last_status() || -10);   // -10: INVALID_ARG if none recorded
+      cap = -n;
+    }
+  }
+
+  #withString(str, fn) {
+    const bytes = new TextEncoder().encode(str);
+    const p = this.alloc(bytes.length + 1);
+    try { this.write(p, bytes); heapU8(this.M)[p + bytes.length] = 0; return fn(p, bytes.length); } finally { this.free(p); }
+  }
+
+  /** @returns {number[]} token ids of text */
+  tokenize(m, text, addSpecial, parseSpecial) {
+    return this.#withString(text, (tp, len) => {
+      const { ptr, n } = this.#sized(4, len + 8, (buf, cap) => this.M._lm_wasm_tokenize(m, tp, len, buf, cap, addSpecial ? 1 : 0, parseSpecial ? 1 : 0));
+      try { return Array.from(heap32(this.M).subarray(ptr >> 2, (ptr >> 2) + n)); } finally { this.free(ptr); }
+    });
+  }
+
+  /** Raw bytes of one token (may be part of a UTF-8 character). */
+  tokenBytes(m, t, special) {
+    const { ptr, n } = this.#sized(1, 64, (buf, cap) => this.M._lm_wasm_token_piece(m, t, buf, cap, special ? 1 : 0));
+    try { return heapU8(this.M).slice(ptr, ptr + n); } finally { this.free(ptr); }
+  }
+
+  /** Text of token ids, as llama.cpp's llama_detokenize. */
+  detokenize(m, ids, removeSpecial, unparseSpecial) {
+    return this.withScratch(4 * Math.max(ids.length, 1), (tp) => {
+      heap32(this.M).set(ids, tp >> 2);
+      const { ptr, n } = this.#sized(1, 16 * ids.length + 16, (buf, cap) => this.M._lm_wasm_detokenize(m, tp, ids.length, buf, cap, removeSpecial ? 1 : 0, unparseSpecial ? 1 : 0));
+      try { return new TextDecoder().decode(heapU8(this.M).slice(ptr, ptr + n)); } finally { this.free(ptr); }
+    });
+  }
+
+  isEog(m, t) { return this.M._lm_wasm_is_eog(m, t) !== 0; }
+
+  /**
+   * Renders messages with the model's chat template.
+   * @param {Array<{ role: number, content: string }>} msgs roles as lm_chat_role numbers
+   */
+  chatRender(m, msgs, format, flags) {
+    const enc = new TextEncoder(), ptrs = [];
+    const tables = this.alloc(8 * Math.max(msgs.length, 1));
+    try {
+      msgs.forEach((msg, i) => {
+        const b = enc.encode(msg.content), p = this.alloc(b.length + 1);
+        ptrs.push(p);
+        this.write(p, b);
+        heapU8(this.M)[p + b.length] = 0;
+        heap32(this.M)[(tables >> 2) + i] = msg.role;
+        heap32(this.M)[(tables >> 2) + msgs.length + i] = p;
+      });
+      const contents = tables + 4 * msgs.length;
+      const { ptr, n } = this.#sized(1, 1024, (buf, cap) => this.M._lm_wasm_chat_render(m, tables, contents, msgs.length, format, flags, buf, cap));
+      try { return new TextDecoder().decode(heapU8(this.M).slice(ptr, ptr + n)); } finally { this.free(ptr); }
+    } finally {
+      ptrs.forEach((p) => this.free(p));
+      this.free(tables);
+    }
+  }
+
   samplerFree(s) { this.M._lm_wasm_sampler_free(s); }
   sample(s, c) { return this.M._lm_wasm_sampler_sample(s, this.logitsPtr(c)); }
   accept(s, t) { this.check(this.M._lm_wasm_sampler_accept(s, t)); }

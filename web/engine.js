@@ -6,6 +6,9 @@ import { Abi } from './abi.js';
 import { LmError, throwIfAborted, toLmError } from './errors.js';
 import { loadIntoHeap } from './loader.js';
 import { generateOptions, loadOptions } from './options.js';
+import { TextStream } from './text-stream.js';
+
+const ROLES = Object.freeze({ system: 0, user: 1, assistant: 2, model: 2 });   // lm_chat_role
 
 const isNode = typeof process === 'object' && !!process.versions?.node;
 
@@ -20,12 +23,19 @@ async function instantiate({ wasmBinary, wasmUrl } = {}) {
   return createPocketLM(opts);
 }
 
+function commonPrefix(a, b) {
+  let k = 0;
+  while (k < a.length && k < b.length && a[k] === b[k]) k++;
+  return k;
+}
+
 // Lets queued events (abort, messages) run between tokens without the 4 ms timer clamp.
 const yieldNow = typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r))
   : (() => { const ch = new MessageChannel(), q = []; ch.port1.onmessage = () => q.shift()?.(); return () => new Promise((r) => { q.push(r); ch.port2.postMessage(0); }); })();
 
 export class Engine {
   #abi; #model = 0; #ctx = 0; #file = 0; #busy = false; #dead = null;
+  /** @type {number[]} tokens whose K/V are in the context, in order */ #cached = [];
   /** @type {any} */ #info = null;
   /** @type {{ promptTokens: number, generatedTokens: number, stopReason: string, prefillMs: number, decodeMs: number } | null} */
   stats = null;
@@ -43,6 +53,7 @@ export class Engine {
     try {
       const { ptr, len, plan } = await loadIntoHeap(this.#abi, source, { signal: o.signal, onProgress: o.onProgress, nCtx: o.contextSize, nBatch: o.batchSize });
       this.#release();
+      this.#cached = [];
       this.#file = ptr;
       this.#model = this.#abi.modelLoad(ptr, len);
       this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize);
@@ -57,52 +68,118 @@ export class Engine {
   get info() { return this.#info; }
 
   /**
-   * Continues `prompt` (token ids) and yields each new token id. Prefill runs in batches and
-   * decode one token at a time, checking `signal` between them; the model stays usable after
-   * an abort. Stops at maxTokens or the end-of-sequence token (not yielded).
+   * Streams the continuation of a prompt string (tokenized with BOS as the model wants) or of a
+   * message list (rendered with the model's chat template) as text pieces. Text is held back
+   * while it could be the start of a stop string or an unfinished UTF-8 character.
+   * @returns {AsyncGenerator<{ text: string, token: number }>}
    */
+  async *stream(input, options) {
+    const o = generateOptions(options);
+    this.#guard();
+    this.#requireModel();
+    const ids = this.#promptIds(input), ts = new TextStream(o.stop);
+    for await (const t of this.#generate(ids, o)) {
+      const text = ts.push(this.#abi.tokenBytes(this.#model, t, false));
+      if (ts.stopped) { this.stats.stopReason = 'stop'; if (text) yield { text, token: t }; return; }
+      if (text) yield { text, token: t };
+    }
+    const tail = ts.finish();
+    if (tail) yield { text: tail, token: -1 };
+  }
+
+  /** Continues `prompt` (token ids) and yields each new token id (no text processing). */
   async *generateTokens(prompt, options) {
     const o = generateOptions(options);
     this.#guard();
-    if (!this.#model) throw new LmError('INVALID_ARG', 'no model is loaded');
+    this.#requireModel();
     if (!Array.isArray(prompt) || prompt.length === 0) throw new LmError('INVALID_ARG', 'the prompt needs at least one token');
+    yield* this.#generate(prompt, o);
+  }
+
+  /** @returns {number[]} token ids (`special`: text spelling control tokens becomes them) */
+  tokenize(text, special = false) {
+    if (typeof text !== 'string') throw new LmError('INVALID_ARG', 'tokenize needs a string');
+    this.#requireModel();
+    return this.#abi.tokenize(this.#model, text, !special, special);
+  }
+
+  /** @returns {string} the text of token ids (control tokens omitted) */
+  detokenize(ids) {
+    if (!Array.isArray(ids) || !ids.every((t) => Number.isInteger(t))) throw new LmError('INVALID_ARG', 'detokenize needs an array of token ids');
+    this.#requireModel();
+    return this.#abi.detokenize(this.#model, ids, false, false);
+  }
+
+  /** The prompt text a message list renders to with the model's chat template. */
+  renderChat(messages, { addGenerationPrompt = true, enableThinking = false } = {}) {
+    this.#requireModel();
+    if (!Array.isArray(messages) || messages.length === 0) throw new LmError('INVALID_ARG', 'messages must be a non-empty array of { role, content }');
+    const msgs = messages.map((m, i) => {
+      const role = ROLES[m?.role];
+      if (role === undefined || typeof m.content !== 'string')
+        throw new LmError('INVALID_ARG', `message ${i}: role must be system, user or assistant and content a string`);
+      return { role, content: m.content };
+    });
+    return this.#abi.chatRender(this.#model, msgs, 0, (addGenerationPrompt ? 1 : 0) | (enableThinking ? 2 : 0));
+  }
+
+  #promptIds(input) {
+    if (typeof input === 'string') {
+      if (!input) throw new LmError('INVALID_ARG', 'the prompt is empty');
+      return this.#abi.tokenize(this.#model, input, true, false);
+    }
+    if (Array.isArray(input)) return this.#abi.tokenize(this.#model, this.renderChat(input), false, true);
+    throw new LmError('INVALID_ARG', 'the input must be a prompt string or an array of { role, content } messages');
+  }
+
+  // Reuses the cached prefix (truncating the context to it), prefills the rest in batches,
+  // then samples until maxTokens or an end-of-generation token (not yielded). Checks the
+  // signal between batches and tokens; the model stays usable after an abort.
+  async *#generate(prompt, o) {
     this.#busy = true;
-    const abi = this.#abi, info = this.#info;
+    const abi = this.#abi, info = this.#info, ctx = this.#ctx;
     let sampler = 0;
-    const st = { promptTokens: prompt.length, generatedTokens: 0, stopReason: 'length', prefillMs: 0, decodeMs: 0 };
+    const st = { promptTokens: prompt.length, reusedTokens: 0, generatedTokens: 0, stopReason: 'length', prefillMs: 0, decodeMs: 0 };
     this.stats = st;
     try {
       sampler = abi.samplerNew(o, info.nVocab);
       for (const t of prompt) abi.accept(sampler, t);
-      abi.ctxReset(this.#ctx);
+      const keep = Math.min(commonPrefix(this.#cached, prompt), prompt.length - 1);
+      if (keep > 0 && abi.ctxTruncate(ctx, keep)) { st.reusedTokens = keep; this.#cached.length = keep; }
+      else { abi.ctxReset(ctx); this.#cached = []; }
       const t0 = performance.now();
-      for (let i = 0; i < prompt.length; i += this.batchSize) {
+      for (let i = st.reusedTokens; i < prompt.length; i += this.batchSize) {
         throwIfAborted(o.signal);
-        abi.decode(this.#ctx, prompt.slice(i, i + this.batchSize));
+        const chunk = prompt.slice(i, i + this.batchSize);
+        abi.decode(ctx, chunk);
+        this.#cached.push(...chunk);
         await yieldNow();
       }
       st.prefillMs = performance.now() - t0;
       const t1 = performance.now();
       for (let n = 0; n < o.maxTokens; n++) {
         throwIfAborted(o.signal);
-        const t = abi.sample(sampler, this.#ctx);
+        const t = abi.sample(sampler, ctx);
         abi.accept(sampler, t);
-        if (t === info.eos) { st.stopReason = 'eos'; break; }
+        if (abi.isEog(this.#model, t) || t === info.eos) { st.stopReason = 'eos'; break; }
         st.generatedTokens++;
         yield t;
         await yieldNow();
         throwIfAborted(o.signal);
-        if (n + 1 < o.maxTokens) abi.decode(this.#ctx, [t]);
+        if (n + 1 < o.maxTokens) { abi.decode(ctx, [t]); this.#cached.push(t); }
       }
       st.decodeMs = performance.now() - t1;
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') st.stopReason = 'abort';
+      else this.#cached = [];
       throw this.#fail(e);
     } finally {
       if (sampler && !this.#dead) abi.samplerFree(sampler);
       this.#busy = false;
     }
   }
+
+  #requireModel() { if (!this.#model) throw new LmError('INVALID_ARG', 'no model is loaded'); }
 
   /** Frees the model and context; the engine can load another model afterwards. */
   dispose() {
