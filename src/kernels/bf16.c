@@ -12,21 +12,8 @@ void quantize_bf16_ref(const float *src, void *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) h[i] = lm_f32_to_bf16(src[i]);
 }
 
-// Canonical float-dot order (lm_fdot_chunk) over the converted values; products are exact in f32.
-float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) {
-    const uint16_t *x = w, *y = a;
-    float xf[256], yf[256];
-    double sum = 0.0;
-    int64_t i = 0, n8 = n - n % 8;
-    while (i < n8) {
-        int len = (int)(n8 - i < 256 ? n8 - i : 256);
-        for (int e = 0; e < len; e++) { xf[e] = lm_bf16_to_f32(x[i + e]); yf[e] = lm_bf16_to_f32(y[i + e]); }
-        sum += lm_fdot_chunk(xf, yf, len);
-        i += len;
-    }
-    for (; i < n; i++) sum += (double)lm_bf16_to_f32(x[i]) * (double)lm_bf16_to_f32(y[i]);
-    return (float)sum;
-}
+// Canonical float-dot order (kernels.h) over the converted values; products are exact in f32.
+float vec_dot_bf16_ref(int64_t n, const void *w, const void *a) { return lm_fdot_u16(n, w, a, lm_bf16_to_f32); }
 
 #if defined(__wasm_simd128__)
 #include "simd128.h"

@@ -129,6 +129,21 @@ static inline double lm_fdot_chunk(const float *x, const float *y, int len) {
     return ((double)v0 + (double)v2) + ((double)v1 + (double)v3);
 }
 
+// The canonical float dot over 16-bit elements converted by conv (f16, bf16 refs).
+static inline float lm_fdot_u16(int64_t n, const uint16_t *x, const uint16_t *y, float (*conv)(uint16_t)) {
+    float xf[256], yf[256];
+    double sum = 0.0;
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int len = (int)(n8 - i < 256 ? n8 - i : 256);
+        for (int e = 0; e < len; e++) { xf[e] = conv(x[i + e]); yf[e] = conv(y[i + e]); }
+        sum += lm_fdot_chunk(xf, yf, len);
+        i += len;
+    }
+    for (; i < n; i++) sum += (double)conv(x[i]) * (double)conv(y[i]);
+    return (float)sum;
+}
+
 // Block dots (q8_0, q4_0, q4_1): the float term of block i goes to lane i % 4 for whole groups
 // of 4 blocks, the remaining blocks into one float in order; result (l0 + l2) + (l1 + l3) + tail.
 typedef struct { float lane[4], tail; int64_t groups; } lm_qsum;
