@@ -5,7 +5,7 @@ EMCC    ?= emcc
 CFLAGS  ?= -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -ffp-contract=off
 # sanitizers for the unit tests: bad input must never read out of bounds
 SANFLAGS := -ffp-contract=off -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDLIBS  := -lm
+LDLIBS  := -lm -lpthread
 # Debian's emcc 3.1.6 needs this to find its acorn optimizer (TOOLCHAIN.md)
 export NODE_PATH ?= /usr/share/nodejs
 
@@ -82,10 +82,17 @@ demo: build/pocketlm
 EMFLAGS := -O3 -msimd128 -ffp-contract=off --no-entry -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker \
            -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sEXPORT_NAME=createPocketLM \
            -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPF32,HEAPF64 -sWASM_BIGINT
-wasm: dist/pocketlm.mjs
+# threads variant: -pthread builds the same sources against a SharedArrayBuffer heap; a pool of
+# 4 prewarmed workers lets lm_ctx_new start its threads without yielding to the event loop.
+# Used only where the page is cross-origin isolated (web/engine.js picks the variant).
+EMFLAGS_MT := -pthread -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth
+wasm: dist/pocketlm.mjs dist/pocketlm-mt.mjs
 dist/pocketlm.mjs: wasm/exports.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p dist
 	$(EMCC) -std=c11 -Wall -Wextra $(EMFLAGS) -o $@ wasm/exports.c $(LIB_SRC)
+dist/pocketlm-mt.mjs: wasm/exports.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
+	@mkdir -p dist
+	$(EMCC) -std=c11 -Wall -Wextra $(EMFLAGS) $(EMFLAGS_MT) -sEXPORT_NAME=createPocketLMThreads -o $@ wasm/exports.c $(LIB_SRC)
 
 # ---- fuzzing: tests/fuzz_gguf.c over gguf_parse, lm_plan_from_header, lm_model_load, decode ----
 # make test-c builds it with gcc (replay main): seeds in tests/fixtures/fuzz + a fixed mutation loop.

@@ -2,12 +2,13 @@
 #include "lm.h"
 #include "model.h"
 #include "models/arch.h"
+#include "threads.h"
 #include "tokenizer.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-lm_ctx_params lm_ctx_default_params(void) { return (lm_ctx_params){ .n_ctx = 0, .n_batch = 32, .logits_all = false }; }
+lm_ctx_params lm_ctx_default_params(void) { return (lm_ctx_params){ .n_ctx = 0, .n_batch = 32, .n_threads = 1 }; }
 
 static lm_status read_special_ids(lm_model *m) {
     static const struct { const char *key; size_t off; } IDS[] = {
@@ -128,6 +129,7 @@ static lm_status resolve_dims(const lm_model *m, const lm_ctx_params *p, ctx_dim
     d->n_batch = p->n_batch > 0 ? p->n_batch : 32;
     if (p->n_ctx < 0 || d->n_ctx > (1 << 20)) return lm_fail(LM_INVALID_ARG, "n_ctx %d is out of range (1..1048576)", p->n_ctx);
     if (p->n_batch < 0 || d->n_batch > 4096) return lm_fail(LM_INVALID_ARG, "n_batch %d is out of range (1..4096)", p->n_batch);
+    if (p->n_threads < 0 || p->n_threads > 256) return lm_fail(LM_INVALID_ARG, "n_threads %d is out of range (1..256)", p->n_threads);
     if (d->n_batch > d->n_ctx) d->n_batch = d->n_ctx;
     d->n_out = p->logits_all ? d->n_batch : 1;
     return LM_OK;
@@ -215,12 +217,14 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
         ok = (kv->k = malloc(n * 2)) && (kv->v = malloc(n * 2));
     }
     if (!ok) { lm_ctx_free(c); return lm_fail(LM_NOMEM, "context buffers (n_ctx %d, n_batch %d)", d.n_ctx, d.n_batch); }
+    if ((s = lm_pool_new(p->n_threads > 0 ? p->n_threads : 1, &c->pool))) { lm_ctx_free(c); return s; }
     *out = c;
     return LM_OK;
 }
 
 void lm_ctx_free(lm_ctx *c) {
     if (!c) return;
+    lm_pool_free(c->pool);
     for (int il = 0; c->kv && il < c->m->n_layer; il++) { free(c->kv[il].k); free(c->kv[il].v); }
     free(c->kv);
     void *bufs[] = { c->x, c->xn, c->tmp, c->q, c->kc, c->vc, c->att, c->ff_a, c->ff_b, c->ple, c->scores, c->qact, c->logits };

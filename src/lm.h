@@ -28,6 +28,7 @@ typedef int32_t         lm_token;
 typedef struct {
     int32_t n_ctx;        // context length in tokens; 0 = min(model's training context, 4096)
     int32_t n_batch;      // tokens per forward chunk in prefill (also sizes SWA rings); 0 = 32
+    int32_t n_threads;    // threads for matmuls, counting the caller; 0 = 1. Results never depend on it
     bool    logits_all;   // keep logits for every token of a decode call (teacher forcing), not just the last
     bool    no_static_act;// GGUF-M: ignore the static activation scales (dynamic per-vector int8 inputs,
                           // no output requantization); for cross-checks against engines without them

@@ -51,6 +51,7 @@ typedef struct {
 } lm_kv_layer;
 
 struct lm_ctx {
+    struct lm_pool *pool;     // matmul row threads (1 = the caller only)
     const lm_model   *m;
     const lm_kernels *k;
     int32_t n_ctx, n_batch, n_past, n_out;

@@ -21,14 +21,17 @@ static lm_model *model(uint8_t **buf) {
     return m;
 }
 
-static lm_ctx *ctx(const lm_model *m, int n_batch) {
+static lm_ctx *ctx_t(const lm_model *m, int n_batch, int n_threads) {
     lm_ctx_params p = lm_ctx_default_params();
     p.n_ctx = 256;
     p.n_batch = n_batch;
+    p.n_threads = n_threads;
     lm_ctx *c = NULL;
     CHECK_EQ(lm_ctx_new(m, &p, &c), LM_OK);
     return c;
 }
+
+static lm_ctx *ctx(const lm_model *m, int n_batch) { return ctx_t(m, n_batch, 1); }
 
 static int same_logits(const lm_ctx *a, const lm_ctx *b, int n_vocab) {
     return memcmp(lm_logits(a, 0), lm_logits(b, 0), (size_t)n_vocab * sizeof(float)) == 0;
@@ -67,8 +70,13 @@ int main(void) {
     CHECK_EQ(lm_ctx_truncate(e, 101), LM_INVALID_ARG);
     CHECK_EQ(lm_ctx_truncate(e, 70), LM_OK);
 
-    lm_ctx *ctxs[] = { a, b, c, d, e };
-    for (int i = 0; i < 5; i++) lm_ctx_free(ctxs[i]);
+    // threads split matmul rows; every value is computed by one thread with the same code
+    lm_ctx *f = ctx_t(m, 64, 3);
+    CHECK_EQ(lm_decode(f, t, 35), LM_OK);
+    CHECK(same_logits(a, f, in.n_vocab));
+
+    lm_ctx *ctxs[] = { a, b, c, d, e, f };
+    for (int i = 0; i < 6; i++) lm_ctx_free(ctxs[i]);
     lm_model_free(m);
     free(buf);
     return T_DONE();

@@ -18,6 +18,7 @@ static int usage(void) {
         "usage: pocketlm <command> [options]\n"
         "  info   -m M.gguf [--ctx N]                 architecture, hyperparameters, tensors, memory plan\n"
         "  logits -m M.gguf --tokens 2,17,33 --out F  teacher-forced logits, f32 LE [n_tokens][n_vocab]\n"
+        "         (logits and run take -t N: matmul threads; results do not depend on N)\n"
         "  run    -m M.gguf (--tokens IDS | -p TEXT [--chat [--format F]]) -n N [--temp T --top-k K --top-p P --min-p P --seed S]\n"
         "                                             continues the prompt: ids in -> ids out; -p TEXT (with\n"
         "                                             BOS as the model wants; --chat: as one user message in\n"
@@ -41,7 +42,7 @@ static int usage(void) {
 
 typedef struct {
     const char *model, *tokens, *out, *preset, *type, *prompt, *format, *date, *tmpl;
-    int n_predict, n_ctx, top_k, layers;
+    int n_predict, n_ctx, n_threads, top_k, layers;
     float temp, top_p, min_p;
     uint64_t seed;
     bool json, special, chat, no_gen, thinking, stream, no_static_act;   // flags without a value
@@ -74,6 +75,7 @@ static int parse_args(int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--type")) o->type = v;
         else if (!strcmp(a, "-n")) o->n_predict = atoi(v);
         else if (!strcmp(a, "--ctx")) o->n_ctx = atoi(v);
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) o->n_threads = atoi(v);
         else if (!strcmp(a, "--layers")) o->layers = atoi(v);
         else if (!strcmp(a, "--temp")) o->temp = strtof(v, NULL);
         else if (!strcmp(a, "--top-k")) o->top_k = atoi(v);
@@ -163,6 +165,7 @@ static int cmd_logits(const opts *o) {
     if (!m) { free(toks); return 1; }
     lm_ctx_params cp = lm_ctx_default_params();
     cp.n_ctx = o->n_ctx > 0 ? o->n_ctx : n;
+    cp.n_threads = o->n_threads;
     cp.logits_all = true;
     cp.no_static_act = o->no_static_act;
     lm_ctx *c;
@@ -233,6 +236,7 @@ static int cmd_run(const opts *o) {
     if (n <= 0) { lm_model_free(m); free(buf); free(toks); return 2; }
     lm_ctx_params cp = lm_ctx_default_params();
     cp.n_ctx = o->n_ctx > 0 ? o->n_ctx : n + o->n_predict;
+    cp.n_threads = o->n_threads;
     cp.no_static_act = o->no_static_act;
     lm_sampler_params sp = lm_sampler_default_params();
     sp.temperature = o->temp; sp.top_k = o->top_k; sp.top_p = o->top_p; sp.min_p = o->min_p; sp.seed = o->seed;

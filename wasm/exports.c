@@ -15,7 +15,7 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_last_status(void) { return lm_last_status()
 
 static lm_ctx_params ctx_params(int32_t n_ctx, int32_t n_batch) {
     lm_ctx_params p = lm_ctx_default_params();
-    p.n_ctx = n_ctx;
+    p.n_ctx = n_ctx;   // n_threads is set by lm_wasm_ctx_new
     if (n_batch > 0) p.n_batch = n_batch;
     return p;
 }
@@ -49,8 +49,10 @@ EMSCRIPTEN_KEEPALIVE const char *lm_wasm_model_info(const lm_model *m, int32_t *
     return i.arch;
 }
 
-EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_new(const lm_model *m, int32_t n_ctx, int32_t n_batch, lm_ctx **out) {
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_new(const lm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                                             lm_ctx **out) {
     lm_ctx_params p = ctx_params(n_ctx, n_batch);
+    p.n_threads = n_threads;
     return lm_ctx_new(m, &p, out);
 }
 EMSCRIPTEN_KEEPALIVE void    lm_wasm_ctx_free(lm_ctx *c) { lm_ctx_free(c); }

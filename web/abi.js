@@ -72,8 +72,8 @@ export class Abi {
     });
   }
 
-  ctxNew(m, nCtx, nBatch) {
-    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, out)); return heap32(this.M)[out >> 2] >>> 0; });
+  ctxNew(m, nCtx, nBatch, nThreads = 1) {
+    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, out)); return heap32(this.M)[out >> 2] >>> 0; });
   }
   ctxFree(c) { this.M._lm_wasm_ctx_free(c); }
   /** Keeps the first n tokens of the cache; false when the engine refuses (reset instead). */

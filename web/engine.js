@@ -1,7 +1,6 @@
 // @ts-check
 // engine.js — Engine: the in-thread implementation (the Worker proxies the same interface).
 // Owns one wasm instance, one model and one context; one generation at a time.
-import createPocketLM from '../dist/pocketlm.mjs';
 import { Abi } from './abi.js';
 import { LmError, throwIfAborted, toLmError } from './errors.js';
 import { loadIntoHeap } from './loader.js';
@@ -12,15 +11,25 @@ const ROLES = Object.freeze({ system: 0, user: 1, assistant: 2, model: 2 });   /
 
 const isNode = typeof process === 'object' && !!process.versions?.node;
 
-async function instantiate({ wasmBinary, wasmUrl } = {}) {
+/** True where the threads build can run: SharedArrayBuffer in a cross-origin isolated page/worker. */
+export const threadsAvailable = () => !isNode && typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
+
+// Picks the build: SIMD128 + pthreads when more than one thread is asked for and the context is
+// cross-origin isolated, otherwise the single-thread SIMD128 build. Node uses the latter and is
+// given the wasm bytes (Emscripten 3.1.6's ES-module glue cannot fetch a file path).
+async function instantiate({ wasmBinary, wasmUrl, threads = 1 } = {}) {
+  const mt = threads > 1 && threadsAvailable();
+  const factory = mt ? (await import('../dist/pocketlm-mt.mjs')).default : (await import('../dist/pocketlm.mjs')).default;
   if (!wasmBinary && isNode) {
     const fs = await import('node:fs');
     wasmBinary = fs.readFileSync(wasmUrl ?? new URL('../dist/pocketlm.wasm', import.meta.url));
   }
   const opts = {};
-  if (wasmBinary) opts.wasmBinary = wasmBinary;
-  else if (wasmUrl) opts.locateFile = () => String(wasmUrl);
-  return createPocketLM(opts);
+  if (wasmBinary && !mt) opts.wasmBinary = wasmBinary;
+  else if (wasmUrl && !mt) opts.locateFile = () => String(wasmUrl);
+  const M = await factory(opts);
+  M.threads = mt ? threads : 1;
+  return M;
 }
 
 function commonPrefix(a, b) {
@@ -56,8 +65,9 @@ export class Engine {
       this.#cached = [];
       this.#file = ptr;
       this.#model = this.#abi.modelLoad(ptr, len);
-      this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize);
-      this.#info = { ...this.#abi.modelInfo(this.#model), memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch } };
+      this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads);
+      this.#info = { ...this.#abi.modelInfo(this.#model), threads: this.#abi.M.threads,
+                     memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch } };
       this.batchSize = o.batchSize || 32;
       return this.#info;
     } catch (e) {

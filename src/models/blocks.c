@@ -3,6 +3,7 @@
 // F16 KV cache, Q and softmax weights rounded to f16 for the attention products.
 #include "arch.h"
 #include "../f16.h"
+#include "../threads.h"
 #include <math.h>
 #include <string.h>
 
@@ -26,6 +27,55 @@ void blk_norm(lm_ctx *c, float *y, const float *x, const lm_tensor *w, int32_t r
 
 static void matmul_block(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y);
 
+// ---- matmul row jobs: thread ith of nth computes rows [rows*ith/nth, rows*(ith+1)/nth) ----
+
+typedef struct {
+    const lm_ctx *c;
+    const lm_tensor *w;
+    int32_t n_tok;
+    float *y;                  // [n_tok][rows]
+    int64_t qrow;              // block path: bytes per quantized activation row in c->qact
+    const int16_t *q;          // channel path: int8 codes in int16 lanes, [n_tok][cols]
+    const int32_t *off;        // channel path: code_offset x sum of codes, [n_tok]
+    const float *sx;           // channel path: activation scales, [n_tok]
+    float s_out;               // channel path: static output scale (0 = none)
+} mm_job;
+
+static void row_range(const mm_job *j, int ith, int nth, int64_t *r0, int64_t *r1) {
+    *r0 = j->w->rows * ith / nth;
+    *r1 = j->w->rows * (ith + 1) / nth;
+}
+
+static inline float requant(float v, float s);
+
+static void rows_block(void *arg, int ith, int nth) {
+    const mm_job *j = arg;
+    const lm_tensor *w = j->w;
+    lm_vec_dot_fn dot = j->c->k->vec_dot[w->type];
+    int64_t r0, r1;
+    row_range(j, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
+        for (int32_t t = 0; t < j->n_tok; t++)
+            j->y[t * w->rows + r] = dot(w->cols, wr, (const uint8_t *)j->c->qact + t * j->qrow);
+    }
+}
+
+static void rows_channel(void *arg, int ith, int nth) {
+    const mm_job *j = arg;
+    const lm_tensor *w = j->w;
+    lm_dot_pc_fn dot = j->c->k->dot_pc[w->type];
+    int64_t r0, r1, K = w->cols;
+    row_range(j, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
+        for (int32_t t = 0; t < j->n_tok; t++) {
+            float v = (float)(dot(K, wr, j->q + t * K) - j->off[t]) * (w->scale[r] * j->sx[t]);
+            j->y[t * w->rows + r] = j->s_out > 0.0f ? requant(v, j->s_out) : v;
+        }
+    }
+}
+
 // v -> clamp(round_half_even(v / s), -128, 127) * s: the wNa8o8 output fake-quant.
 static inline float requant(float v, float s) {
     float r = v / s;
@@ -41,7 +91,7 @@ static inline float requant(float v, float s) {
 // requantizes the result. qact holds [n_tok] scales, [n_tok] offset terms, then the codes.
 static void matmul_channel(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y) {
     int64_t K = w->cols, pad = (n_tok + 3) & ~3;
-    float *sx = c->qact, s_in = c->static_act ? w->in_scale : 0.0f, s_out = c->static_act ? w->out_scale : 0.0f;
+    float *sx = c->qact, s_in = c->static_act ? w->in_scale : 0.0f;
     int32_t *off = (int32_t *)(sx + pad), code_offset = lm_type_traits_of(w->type)->code_offset;
     int16_t *q = (int16_t *)(off + pad);
     for (int32_t t = 0; t < n_tok; t++) {
@@ -50,14 +100,8 @@ static void matmul_channel(lm_ctx *c, const lm_tensor *w, const float *x, int32_
         for (int64_t i = 0; i < K; i++) sum += q[t * K + i];
         off[t] = code_offset * sum;
     }
-    lm_dot_pc_fn dot = c->k->dot_pc[w->type];
-    for (int64_t r = 0; r < w->rows; r++) {
-        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
-        for (int32_t t = 0; t < n_tok; t++) {
-            float v = (float)(dot(K, wr, q + t * K) - off[t]) * (w->scale[r] * sx[t]);
-            y[t * w->rows + r] = s_out > 0.0f ? requant(v, s_out) : v;
-        }
-    }
+    mm_job job = { c, w, n_tok, y, 0, q, off, sx, c->static_act ? w->out_scale : 0.0f };
+    lm_pool_run(c->pool, rows_channel, &job);
 }
 
 // y[t][r] = W[r] . x[t] for t < n_tok; x rows have W->cols floats, y rows W->rows.
@@ -73,12 +117,8 @@ static void matmul_block(lm_ctx *c, const lm_tensor *w, const float *x, int32_t 
     int64_t qrow = lm_row_bytes(at, w->cols);
     for (int32_t t = 0; t < n_tok; t++)
         c->k->quantize[at](x + t * w->cols, (uint8_t *)c->qact + t * qrow, w->cols);
-    lm_vec_dot_fn dot = c->k->vec_dot[w->type];
-    for (int64_t r = 0; r < w->rows; r++) {
-        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
-        for (int32_t t = 0; t < n_tok; t++)
-            y[t * w->rows + r] = dot(w->cols, wr, (const uint8_t *)c->qact + t * qrow);
-    }
+    mm_job job = { c, w, n_tok, y, qrow, NULL, NULL, NULL, 0.0f };
+    lm_pool_run(c->pool, rows_block, &job);
 }
 
 // ---- rotary position embedding ----

@@ -36,22 +36,22 @@ after(async () => {
   for (const s of Object.values(servers)) await s.close();
 });
 
-async function greedyInPage(server, file, useWorker) {
+async function greedyInPage(server, file, useWorker, threads = 1) {
   const page = await browser.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     await page.goto(`${server.url}/tests/browser/page.html`);
-    return await page.evaluate(async ({ file, prompt, useWorker }) => {
+    return await page.evaluate(async ({ file, prompt, useWorker, threads }) => {
       const { Engine } = await import('/web/engine.js');
       const { WorkerEngine } = await import('/web/worker-engine.js');
-      const e = await (useWorker ? WorkerEngine : Engine).create();
-      await e.load(`/${file}`);
+      const e = await (useWorker ? WorkerEngine : Engine).create({ threads });
+      const info = await e.load(`/${file}`);
       const out = [];
       for await (const t of e.generateTokens(prompt, { temperature: 0, maxTokens: 16 })) out.push(t);
       await e.dispose();
-      return { out, isolated: self.crossOriginIsolated };
-    }, { file, prompt: PROMPT, useWorker });
+      return { out, isolated: self.crossOriginIsolated, threads: info.threads };
+    }, { file, prompt: PROMPT, useWorker, threads });
   } finally {
     await page.close();
     assert.deepEqual(errors, []);
@@ -66,9 +66,19 @@ for (const name of Object.keys(MODELS)) {
       assert.ok(r.out.length > 0);
     });
   }
-  test(`${name}: cross-origin isolated page gives the same tokens`, async () => {
+  test(`${name}: cross-origin isolated page gives the same tokens, also with the threads build`, async () => {
     const r = await greedyInPage(servers.isolated, native[name].file, true);
     assert.equal(r.isolated, true);
+    assert.deepEqual(r.out, native[name].tokens.slice(0, r.out.length));
+    for (const useWorker of [true, false]) {
+      const mt = await greedyInPage(servers.isolated, native[name].file, useWorker, 2);
+      assert.equal(mt.threads, 2);
+      assert.deepEqual(mt.out, r.out);
+    }
+  });
+  test(`${name}: without isolation a threads request falls back to the single-thread build`, async () => {
+    const r = await greedyInPage(servers.plain, native[name].file, true, 2);
+    assert.equal(r.threads, 1);
     assert.deepEqual(r.out, native[name].tokens.slice(0, r.out.length));
   });
 }
