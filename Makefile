@@ -86,7 +86,31 @@ EMFLAGS := -O3 -msimd128 -ffp-contract=off --no-entry -sMODULARIZE -sEXPORT_ES6 
 # 4 prewarmed workers lets lm_ctx_new start its threads without yielding to the event loop.
 # Used only where the page is cross-origin isolated (web/engine.js picks the variant).
 EMFLAGS_MT := -pthread -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth
-wasm: dist/pocketlm.mjs dist/pocketlm-mt.mjs
+# relaxed-SIMD variant (TOOLCHAIN.md recipe): clang-22 compiles with -mrelaxed-simd, and the link
+# runs at -O1 with ERROR_ON_WASM_CHANGES_AFTER_LINK so Debian's binaryen 108, which re-encodes
+# relaxed opcodes wrongly, never touches the module. Picked at run time where the browser
+# validates relaxed SIMD (not Node 20, whose V8 computes it wrongly). Same bits as the other builds.
+RELAXED_LLVM := /usr/lib/llvm-22/bin
+RELAXED_ENV  := EM_LLVM_ROOT=$(RELAXED_LLVM) EM_LLVM_ADD_VERSION= EM_CLANG_ADD_VERSION=
+RELAXED_OBJ  := $(patsubst %.c,build/relaxed/%.o,wasm/exports.c $(LIB_SRC))
+# only files with explicit relaxed kernels get -mrelaxed-simd: elsewhere clang may pick relaxed
+# forms of ordinary operations, whose results are implementation-defined
+RELAXED_SRC  := $(shell grep -l __wasm_relaxed_simd__ $(LIB_SRC))
+build/relaxed/%.o: %.c $(wildcard src/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(RELAXED_ENV) $(EMCC) -std=c11 -O3 -msimd128 $(if $(filter $<,$(RELAXED_SRC)),-mrelaxed-simd) -ffp-contract=off -c $< -o $@
+dist/pocketlm-relaxed.mjs: $(RELAXED_OBJ)
+	@mkdir -p dist
+	$(RELAXED_ENV) $(EMCC) -O1 --no-entry -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker -sALLOW_MEMORY_GROWTH \
+	  -sMAXIMUM_MEMORY=4GB -sFILESYSTEM=0 -sEXPORT_NAME=createPocketLMRelaxed \
+	  -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAP32,HEAPF32,HEAPF64 -sWASM_BIGINT \
+	  -sERROR_ON_WASM_CHANGES_AFTER_LINK -sGLOBAL_BASE=6291456 -o $@ $(RELAXED_OBJ)
+# kernel parity for the relaxed build runs in Chromium (tests/browser/relaxed.test.mjs)
+build/relaxed/test_kernels.js: $(patsubst %.c,build/relaxed/%.o,tests/test_kernels.c $(LIB_SRC))
+	$(RELAXED_ENV) $(EMCC) -O1 -sENVIRONMENT=web -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH -sWASM_BIGINT \
+	  -sERROR_ON_WASM_CHANGES_AFTER_LINK -sGLOBAL_BASE=6291456 -o $@ $^
+
+wasm: dist/pocketlm.mjs dist/pocketlm-mt.mjs dist/pocketlm-relaxed.mjs build/relaxed/test_kernels.js
 dist/pocketlm.mjs: wasm/exports.c $(LIB_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p dist
 	$(EMCC) -std=c11 -Wall -Wextra $(EMFLAGS) -o $@ wasm/exports.c $(LIB_SRC)

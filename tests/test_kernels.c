@@ -345,6 +345,14 @@ static void fill_raw(lm_type t, uint8_t *p, int64_t n) {
             if (RAW_FIX[k].f >= 0) memcpy(b + RAW_FIX[k].f, &f, 4);
         }
     }
+    // q8_k's invariant: bsums are the sums of each 16 codes (the relaxed q6_k kernel, like
+    // ggml's x86 kernels, relies on it); random codes keep it true
+    for (block_q8_k *b = (block_q8_k *)p; t == LM_TYPE_Q8_K && (uint8_t *)b < p + lm_row_bytes(t, n); b++)
+        for (int g = 0; g < LM_QK_K / 16; g++) {
+            int s = 0;
+            for (int l = 0; l < 16; l++) s += b->qs[16*g + l];
+            b->bsums[g] = (int16_t)s;
+        }
 }
 
 // One parity case; returns |best - ref| / (1 + |ref|).

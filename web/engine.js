@@ -14,21 +14,35 @@ const isNode = typeof process === 'object' && !!process.versions?.node;
 /** True where the threads build can run: SharedArrayBuffer in a cross-origin isolated page/worker. */
 export const threadsAvailable = () => !isNode && typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
 
+// A minimal module whose one function uses i32x4.relaxed_dot_i8x16_i7x16_add_s: it validates only
+// where relaxed SIMD is supported.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array(16).fill(0)]), 253, 147, 2, 11,
+]);
+/** True where the relaxed-SIMD build can run (Chrome/Edge 114+, Firefox 146+; not Node 20). */
+export const relaxedAvailable = () => !isNode && WebAssembly.validate(RELAXED_PROBE);
+
 // Picks the build: SIMD128 + pthreads when more than one thread is asked for and the context is
-// cross-origin isolated, otherwise the single-thread SIMD128 build. Node uses the latter and is
-// given the wasm bytes (Emscripten 3.1.6's ES-module glue cannot fetch a file path).
-async function instantiate({ wasmBinary, wasmUrl, threads = 1 } = {}) {
+// cross-origin isolated; else relaxed SIMD where it validates; else plain SIMD128. Node uses the
+// last and is given the wasm bytes (Emscripten 3.1.6's ES-module glue cannot fetch a file path).
+// Every build gives the same bits, so the choice only changes speed.
+async function instantiate({ wasmBinary, wasmUrl, threads = 1, build } = {}) {
   const mt = threads > 1 && threadsAvailable();
-  const factory = mt ? (await import('../dist/pocketlm-mt.mjs')).default : (await import('../dist/pocketlm.mjs')).default;
+  const kind = build ?? (mt ? 'threads' : relaxedAvailable() ? 'relaxed' : 'simd128');
+  const factory = kind === 'threads' ? (await import('../dist/pocketlm-mt.mjs')).default
+    : kind === 'relaxed' ? (await import('../dist/pocketlm-relaxed.mjs')).default
+    : (await import('../dist/pocketlm.mjs')).default;
   if (!wasmBinary && isNode) {
     const fs = await import('node:fs');
     wasmBinary = fs.readFileSync(wasmUrl ?? new URL('../dist/pocketlm.wasm', import.meta.url));
   }
   const opts = {};
-  if (wasmBinary && !mt) opts.wasmBinary = wasmBinary;
-  else if (wasmUrl && !mt) opts.locateFile = () => String(wasmUrl);
+  if (wasmBinary && kind === 'simd128') opts.wasmBinary = wasmBinary;
+  else if (wasmUrl && kind === 'simd128') opts.locateFile = () => String(wasmUrl);
   const M = await factory(opts);
-  M.threads = mt ? threads : 1;
+  M.threads = kind === 'threads' ? threads : 1;
+  M.build = kind;
   return M;
 }
 
@@ -66,7 +80,7 @@ export class Engine {
       this.#file = ptr;
       this.#model = this.#abi.modelLoad(ptr, len);
       this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads);
-      this.#info = { ...this.#abi.modelInfo(this.#model), threads: this.#abi.M.threads,
+      this.#info = { ...this.#abi.modelInfo(this.#model), threads: this.#abi.M.threads, build: this.#abi.M.build,
                      memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch } };
       this.batchSize = o.batchSize || 32;
       return this.#info;

@@ -33,6 +33,8 @@ export interface LoadOptions {
   /** Where dist/pocketlm.wasm lives when it is not beside the module. */
   wasmUrl?: string | URL;
   wasmBinary?: ArrayBuffer;
+  /** Force a build instead of feature detection (all give the same tokens; only speed differs). */
+  build?: 'simd128' | 'relaxed' | 'threads';
 }
 
 export interface GenerateOptions {
@@ -58,6 +60,7 @@ export interface ModelInfo {
   nVocab: number; nEmbd: number; nLayer: number; nHead: number; nHeadKv: number;
   nCtxTrain: number; slidingWindow: number; nEmbdPerLayer: number; nLayerKv: number;
   nParams: number; bos: number; eos: number; addBos: boolean;
+  threads: number; build: 'simd128' | 'relaxed' | 'threads';
   memory: { weights: number; kv: number; scratch: number };
 }
 

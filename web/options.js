@@ -11,7 +11,7 @@ export const GENERATE_DEFAULTS = Object.freeze({
 
 export const LOAD_DEFAULTS = Object.freeze({
   onProgress: undefined, signal: undefined, contextSize: 0, batchSize: 0, worker: true, threads: 1,
-  wasmUrl: undefined, wasmBinary: undefined,
+  wasmUrl: undefined, wasmBinary: undefined, build: undefined,
 });
 
 // name -> check(value) returning an error text or ''.
@@ -30,6 +30,7 @@ const LOAD_CHECKS = {
   signal: GENERATE_CHECKS.signal, contextSize: int(0, 1 << 20), batchSize: int(0, 4096), worker: (v) => (typeof v === 'boolean' ? '' : 'a boolean'),
   threads: int(1, 64), wasmUrl: (v) => (v === undefined || typeof v === 'string' || v instanceof URL ? '' : 'a URL'),
   wasmBinary: (v) => (v === undefined || v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? '' : 'an ArrayBuffer'),
+  build: (v) => (['simd128', 'relaxed', 'threads'].includes(v) ? '' : "'simd128', 'relaxed' or 'threads'"),
 };
 
 function resolve(kind, defaults, checks, opts) {

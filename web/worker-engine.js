@@ -28,7 +28,7 @@ export class WorkerEngine {
 
   static async create(opts = {}) {
     const w = new WorkerEngine(await spawn());
-    await w.#call(Op.INIT, { wasmUrl: opts.wasmUrl && String(opts.wasmUrl), wasmBinary: opts.wasmBinary, threads: opts.threads });
+    await w.#call(Op.INIT, { wasmUrl: opts.wasmUrl && String(opts.wasmUrl), wasmBinary: opts.wasmBinary, threads: opts.threads, build: opts.build });
     return w;
   }
 

@@ -50,6 +50,20 @@ float vec_dot_q4_0_q8_0_ref(int64_t n, const void *w, const void *a) {
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
+#if defined(__wasm_relaxed_simd__)
+// Relaxed build. i32x4.relaxed_dot_i8x16_i7x16_add is exact and deterministic only when every
+// element of its second operand is in [0, 127] (x86 reads it as unsigned), so the dot takes the
+// unsigned nibbles and subtracts 8 * sum(y), the sum being a dot with ones: 4 instructions per
+// block for 32 products.
+static inline v128_t q4_0_block_dot(const block_q4_0 *x, const block_q8_0 *y) {
+    const v128_t m4 = wasm_i8x16_splat(15), one = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+    v128_t q = wasm_v128_load(x->qs), y0 = wasm_v128_load(y->qs), y1 = wasm_v128_load(y->qs + 16);
+    v128_t s = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y0, wasm_v128_and(q, m4), zero);
+    s = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y1, wasm_u8x16_shr(q, 4), s);
+    v128_t sum = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y1, one, wasm_i32x4_relaxed_dot_i8x16_i7x16_add(y0, one, zero));
+    return wasm_i32x4_sub(s, wasm_i32x4_shl(sum, 3));
+}
+#else
 // Exact int32 dot of one q4_0 block with one q8_0 block as 4 partial sums. load8x8_u puts
 // qs bytes 0-7 (8-15) in u16 lanes: &15 gives elements 0-7 (8-15), >>4 gives 16-23 (24-31).
 static inline v128_t q4_0_block_dot(const block_q4_0 *x, const block_q8_0 *y) {
@@ -60,6 +74,7 @@ static inline v128_t q4_0_block_dot(const block_q4_0 *x, const block_q8_0 *y) {
     s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_u16x8_shr(q0, 4), off), wasm_i16x8_load8x8(y->qs + 16)));
     return wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_i16x8_sub(wasm_u16x8_shr(q1, 4), off), wasm_i16x8_load8x8(y->qs + 24)));
 }
+#endif
 
 // Blocks 0..3 -> lane k = (float)isum_k * (d_x,k * d_y,k), the same per-block term as _ref.
 static inline v128_t q4_0_group4(const block_q4_0 *x, const block_q8_0 *y) {

@@ -65,11 +65,40 @@ float vec_dot_q6_k_q8_k_ref(int64_t n, const void *w, const void *a) {
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
+#if defined(__wasm_relaxed_simd__)
+// Relaxed build: each group of 16 (one scale) is one exact relaxed dot of the activations with
+// the unsigned codes (0..63, inside the operand's deterministic range [0, 127]); the offset 32
+// comes back through the activations' 16-element sums, which q8_k keeps (bsums).
+static inline v128_t q6_k_half(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, const int8_t *p,
+                               const int16_t *bsums) {
+    const v128_t m4 = wasm_i8x16_splat(15), m30 = wasm_i8x16_splat(0x30), zero = wasm_i32x4_splat(0);
+    v128_t acc = zero;
+    int32_t offset = 0;
+    for (int l = 0; l < 32; l += 16) {            // scale index l/16 + 2k
+        v128_t a = wasm_v128_load(ql + l), b = wasm_v128_load(ql + 32 + l), h = wasm_v128_load(qh + l);
+        v128_t q[4] = {
+            wasm_v128_or(wasm_v128_and(a, m4), wasm_v128_and(wasm_i8x16_shl(h, 4), m30)),
+            wasm_v128_or(wasm_v128_and(b, m4), wasm_v128_and(wasm_i8x16_shl(h, 2), m30)),
+            wasm_v128_or(wasm_u8x16_shr(a, 4), wasm_v128_and(h, m30)),
+            wasm_v128_or(wasm_u8x16_shr(b, 4), wasm_v128_and(wasm_u8x16_shr(h, 2), m30)),
+        };
+        for (int k = 0; k < 4; k++) {
+            int g = l/16 + 2*k;                       // also the 16-element group of p: (32k + l)/16
+            v128_t d = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(p + 32*k + l), q[k], zero);
+            acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(sc[g])));
+            offset += 32 * sc[g] * bsums[(32*k + l) / 16];
+        }
+    }
+    return wasm_i32x4_sub(acc, wasm_i32x4_make(offset, 0, 0, 0));
+}
+#else
 // Exact sum over one 128-element half of sc[e/16] * (code[e] - 32) * p[e]. For l in 0..31 the
 // four quarters k = 0..3 take: ql[l] low, ql[l+32] low, ql[l] high, ql[l+32] high nibble,
 // with qh[l] bits 2k..2k+1 as bits 4-5 (moved to 0x30 by <<4, <<2, as is, >>2). The scale is
 // multiplied in at i16 (|(code-32)*sc| <= 4096) so one accumulator serves all 8 groups.
-static inline v128_t q6_k_half(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, const int8_t *p) {
+static inline v128_t q6_k_half(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, const int8_t *p,
+                               const int16_t *bsums) {
+    (void)bsums;   // used by the relaxed variant above
     const v128_t m4 = wasm_i16x8_splat(15), m30 = wasm_i16x8_splat(0x30), off = wasm_i16x8_splat(32);
     v128_t acc = wasm_i32x4_splat(0);
     for (int l = 0; l < 32; l += 8) {             // scale index l/16 + 2k
@@ -87,6 +116,7 @@ static inline v128_t q6_k_half(const uint8_t *ql, const uint8_t *qh, const int8_
     }
     return acc;
 }
+#endif
 
 // Integer parts exact, float epilogue as _ref: bit-identical to _ref (LM_TOL_KQUANT).
 float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a) {
@@ -94,8 +124,8 @@ float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a) {
     const block_q8_k *y = a;
     float sum = 0.0f;
     for (int64_t i = 0; i < n / LM_QK_K; i++) {
-        v128_t acc = wasm_i32x4_add(q6_k_half(x[i].ql, x[i].qh, x[i].scales, y[i].qs),
-                                    q6_k_half(x[i].ql + 64, x[i].qh + 32, x[i].scales + 8, y[i].qs + 128));
+        v128_t acc = wasm_i32x4_add(q6_k_half(x[i].ql, x[i].qh, x[i].scales, y[i].qs, y[i].bsums),
+                                    q6_k_half(x[i].ql + 64, x[i].qh + 32, x[i].scales + 8, y[i].qs + 128, y[i].bsums + 8));
         sum += lm_f16_to_f32(x[i].d) * y[i].d * (float)lm_hsum_i32x4(acc);
     }
     return sum;
