@@ -16,7 +16,7 @@ C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
 EMFLAGS_TEST := -O2 -msimd128 -ffp-contract=off -sENVIRONMENT=node -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
 
-.PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo wasm bench-kernels
+.PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo demo-native wasm bench-kernels
 all: build/pocketlm
 
 build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
@@ -55,10 +55,10 @@ test-conformance: build/pocketlm
 
 # JS unit and integration tests over the shipped dist/ build (Node), then the browser tests
 # (playwright-core driving Debian's Chromium against pages served from 127.0.0.1)
-test-js: build/pocketlm dist/pocketlm.mjs
+test-js: build/pocketlm wasm
 	node --test tests/js/
 
-test-browser: build/pocketlm dist/pocketlm.mjs
+test-browser: build/pocketlm wasm
 	node --test tests/browser/
 
 test: test-c test-wasm test-js test-browser test-conformance
@@ -66,8 +66,20 @@ test: test-c test-wasm test-js test-browser test-conformance
 clean:
 	rm -rf build
 
-# demo: the native engine on a generated Gemma-4-shaped model (and stories260K when available)
-demo: build/pocketlm
+# demo: the chat page (demo/) served from the repo root on 127.0.0.1:$(PORT) with COOP/COEP; builds
+# what is missing first. Node built-ins only, no network. The built-in model is committed; its rule
+# only runs when the file is missing (order-only: a rebuilt CLI does not regenerate it).
+PORT       ?= 8080
+DEMO_MODEL := models/gemma4-e2b-tiny-random-q4_0.gguf
+demo: build/pocketlm wasm $(DEMO_MODEL)
+	node tools/serve.mjs --port $(PORT)
+
+$(DEMO_MODEL): | build/pocketlm
+	@mkdir -p models
+	build/pocketlm gen --model gemma4-e2b-tiny --type q4_0 --seed 1 -o $@
+
+# demo-native: the native engine on a generated Gemma-4-shaped model (and stories260K when available)
+demo-native: build/pocketlm
 	build/pocketlm gen --model gemma4-e2b-tiny --type q4_0 -o build/demo-gemma4.gguf --seed 1
 	build/pocketlm info -m build/demo-gemma4.gguf | head -13
 	build/pocketlm run -m build/demo-gemma4.gguf --tokens 2,300,301,302 -n 24 --temp 0.8 --seed 1
@@ -142,3 +154,77 @@ fuzz: build/fuzz/fuzz_gguf
 fuzz-seeds: build/san/fuzz_gguf
 	@mkdir -p tests/fixtures/fuzz
 	build/san/fuzz_gguf --write-seeds tests/fixtures/fuzz
+
+# ---- trainer (tools/train/, docs/QAT.md) ----
+# The trainer links into the CLI and into the C tests (tests/test_train.c, tests/test_bpe_train.c).
+TRAIN_SRC := $(wildcard tools/train/*.c)
+TOOL_SRC  += $(TRAIN_SRC)
+build/pocketlm $(addprefix build/san/,$(C_TESTS)): $(TRAIN_SRC) $(wildcard tools/train/*.h)
+
+# ---- speed benchmark (issue 7): pocketlm vs wllama in headless Chromium, native llama.cpp as the
+# ceiling; docs/BENCHMARKS.md "Speed". Never part of `make test`. About an hour here; BENCH_ARGS
+# passes options, e.g. make bench BENCH_ARGS=--quick (Q4_0, 1 round) or BENCH_ARGS=--doc.
+.PHONY: bench
+bench: build/pocketlm wasm
+	node bench/run.mjs $(BENCH_ARGS)
+
+# ---- the default model: BPE vocabulary + gemma4 training + QAT (tools/train/, docs/QAT.md) ----
+# Never part of `make test`. Corpus: the King James Bible of Debian's bible-kjv package
+# (apt-get install bible-kjv, which brings bible-kjv-text), one verse a line, chapters separated
+# by a blank line; every 20th chapter is held out for validation. `make train` reproduces
+# models/pocketlm-default.gguf (F32 pretraining, then Q4_0 quantization-aware fine-tuning);
+# `make qat-table` adds the other rows of docs/QAT.md's table. Runs resume from their .part
+# checkpoint when interrupted; the same seed gives the same bits for any TRAIN_THREADS.
+TRAIN_DIR     ?= build/train
+TRAIN_THREADS ?= 2
+TRAIN_SEED    ?= 1
+TRAIN_STEPS   ?= 600
+QAT_STEPS     ?= 100
+TRAIN_CTX     := --vocab $(TRAIN_DIR)/vocab.gguf --train $(TRAIN_DIR)/train.txt --val $(TRAIN_DIR)/val.txt \
+                 -t $(TRAIN_THREADS) --seed $(TRAIN_SEED) --chat-every 8 --resume
+# fine-tuning from the F32 checkpoint: the same number of steps for QAT and for the F32 baseline
+TUNE_CTX      := $(TRAIN_CTX) --init $(TRAIN_DIR)/f32.ckpt --steps $(QAT_STEPS) --warmup 10 --lr 5e-4 --lr-min 5e-5
+PLM           := build/pocketlm
+.PHONY: train qat-table
+
+$(TRAIN_DIR)/train.txt $(TRAIN_DIR)/val.txt &:
+	@command -v bible >/dev/null || { echo "make train needs Debian's bible-kjv package (apt-get install bible-kjv)"; exit 1; }
+	@mkdir -p $(TRAIN_DIR)
+	bible -f Gen1:1-Rev22:21 | awk -v dir=$(TRAIN_DIR) '{ ref = $$1; sub(/:[0-9]+$$/, "", ref); text = $$0; sub(/^[^ ]+ /, "", text); \
+	  if (ref != last) { if (n) print "" > f; f = dir "/" (n % 20 == 19 ? "val" : "train") ".txt"; n++; last = ref } \
+	  print text > f } END { print "" > f }'
+
+$(TRAIN_DIR)/vocab.gguf: $(TRAIN_DIR)/train.txt | $(PLM)
+	$(PLM) bpe-train --text $< -o $@ --vocab-size 4096
+
+$(TRAIN_DIR)/f32.ckpt: $(TRAIN_DIR)/vocab.gguf
+	$(PLM) train $(TRAIN_CTX) --out $@.part --steps $(TRAIN_STEPS) --warmup 50 --log $(TRAIN_DIR)/f32.tsv
+	mv $@.part $@
+
+$(TRAIN_DIR)/qat-q4_0.ckpt $(TRAIN_DIR)/qat-mobile.ckpt: $(TRAIN_DIR)/qat-%.ckpt: $(TRAIN_DIR)/f32.ckpt
+	$(PLM) train $(TUNE_CTX) --qat $* --out $@.part --log $(TRAIN_DIR)/qat-$*.tsv
+	mv $@.part $@
+
+$(TRAIN_DIR)/f32-tuned.ckpt: $(TRAIN_DIR)/f32.ckpt
+	$(PLM) train $(TUNE_CTX) --out $@.part --log $(TRAIN_DIR)/f32-tuned.tsv
+	mv $@.part $@
+
+train: $(TRAIN_DIR)/qat-q4_0.ckpt
+	@mkdir -p models
+	$(PLM) train-export --ckpt $< --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 --name pocketlm-default -o models/pocketlm-default.gguf
+	$(PLM) ppl -m models/pocketlm-default.gguf --text $(TRAIN_DIR)/val.txt -t $(TRAIN_THREADS)
+	$(PLM) run -m models/pocketlm-default.gguf -p "And God said" -n 40
+
+# docs/QAT.md: validation perplexity through the engine of F32 (pretraining + the same fine-tuning
+# steps without quantization), PTQ of that model to Q4_0 and to GGUF-M (E2B recipe, static scales
+# calibrated on training text), and QAT to each. Prints the table's rows.
+QAT_VARIANTS := f32 ptq-q4_0 qat-q4_0 ptq-mobile qat-mobile
+qat-table: $(TRAIN_DIR)/f32-tuned.ckpt $(TRAIN_DIR)/qat-q4_0.ckpt $(TRAIN_DIR)/qat-mobile.ckpt
+	head -c 120000 $(TRAIN_DIR)/train.txt > $(TRAIN_DIR)/calib.txt
+	$(PLM) train-export --ckpt $(TRAIN_DIR)/f32-tuned.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type f32 -o $(TRAIN_DIR)/f32.gguf
+	$(PLM) train-export --ckpt $(TRAIN_DIR)/f32-tuned.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 -o $(TRAIN_DIR)/ptq-q4_0.gguf
+	$(PLM) quantize --mobile $(TRAIN_DIR)/f32.gguf $(TRAIN_DIR)/ptq-mobile.gguf --calib $(TRAIN_DIR)/calib.txt
+	$(PLM) train-export --ckpt $(TRAIN_DIR)/qat-q4_0.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 -o $(TRAIN_DIR)/qat-q4_0.gguf
+	$(PLM) train-export --ckpt $(TRAIN_DIR)/qat-mobile.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type mobile -o $(TRAIN_DIR)/qat-mobile.gguf
+	@for v in $(QAT_VARIANTS); do $(PLM) ppl -m $(TRAIN_DIR)/$$v.gguf --text $(TRAIN_DIR)/val.txt -t $(TRAIN_THREADS) \
+	  --seqs 128 || exit 1; ls -l $(TRAIN_DIR)/$$v.gguf | awk '{ print "  " $$5 " bytes" }'; done

@@ -6,7 +6,8 @@
 //   node bench/native.mjs prompts MODEL.gguf letters|english 128,512   → { prompts: [{ target, text, ids }], warmup }
 //   node bench/native.mjs run MODEL.gguf SPEC.json                      → { loadMs, cpuVariant, runs: [...] }
 // SPEC.json: { nCtx, threads, warmup: { ids, maxTokens }, prompts: [{ ids, maxTokens }] }. Prints JSON on stdout.
-// Each run yields { times: [ms from the call to each token], tokens, text, promptTokens }, as in bench/page.js.
+// Each run yields { times: [ms from the call to each token], tokens, text, promptTokens, cpu: { start, first,
+// end } (process CPU ms) }, as bench/page.js + bench/run.mjs do for the browser engines.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,12 +36,13 @@ const ENGLISH = 'Once upon a time, there was a little girl named Lily. She loved
 
 // Deterministic filler: English for real vocabularies, short lowercase words for the generator's
 // synthetic ones (single letters, "▁x" and two-letter pieces; tools/gen.c vocab()).
-function words(kind, n) {
+// Each prompt length gets its own seed, so no prompt is a prefix of another.
+function words(kind, n, seed) {
   if (kind === 'english') {
     const w = ENGLISH.trim().split(/\s+/);
-    return Array.from({ length: n }, (_, i) => w[i % w.length]).join(' ');
+    return Array.from({ length: n }, (_, i) => w[(i + seed) % w.length]).join(' ');
   }
-  let s = 0x9e3779b9;
+  let s = (0x9e3779b9 ^ Math.imul(seed, 0x85ebca6b)) >>> 0 || 1;
   const next = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
   return Array.from({ length: n }, () => {
     const len = 1 + (next() % 3);
@@ -57,9 +59,9 @@ function fit(model, kind, target) {
   const bos = model.tokens.bos !== null && model.tokens.shouldPrependBosToken ? [model.tokens.bos] : [];
   const ids = (text) => [...bos, ...model.tokenize(text)];
   let lo = 1, hi = 2;
-  while (ids(words(kind, hi)).length <= target) { lo = hi; hi *= 2; }
-  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (ids(words(kind, mid)).length <= target) lo = mid; else hi = mid; }
-  let text = words(kind, lo);
+  while (ids(words(kind, hi, target)).length <= target) { lo = hi; hi *= 2; }
+  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (ids(words(kind, mid, target)).length <= target) lo = mid; else hi = mid; }
+  let text = words(kind, lo, target);
   for (let guard = 0; guard < 16 && ids(text).length < target; guard++) {
     const pad = [' a', ' i', ' o', ' e', ' x', ' z'].map((p) => text + p).find((t) => ids(t).length <= target);
     if (!pad) break;
@@ -87,16 +89,18 @@ async function run(modelPath, spec) {
   const sequence = context.getSequence();
   const one = async ({ ids, maxTokens }) => {
     await sequence.clearHistory();
-    const times = [], tokens = [], t0 = performance.now();
+    const times = [], tokens = [], cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const cpu = { start: cpuMs() }, t0 = performance.now();
     for await (const t of sequence.evaluate(ids, { temperature: 0 })) {
       times.push(performance.now() - t0);
-      tokens.push(t);
+      if (tokens.push(t) === 1) cpu.first = cpuMs();
       if (tokens.length >= maxTokens) break;
     }
+    cpu.end = cpuMs();
     // textEnds[i]: length of the text of tokens[0..i] (to compare with wllama, which returns text)
     // (detokenized after the prompt, so a leading space survives as it does in wllama's text)
     const textEnds = tokens.map((_, i) => model.detokenize(tokens.slice(0, i + 1), false, ids).length);
-    return { times, tokens, text: model.detokenize(tokens, false, ids), textEnds, promptTokens: ids.length };
+    return { times, tokens, cpu, text: model.detokenize(tokens, false, ids), textEnds, promptTokens: ids.length };
   };
   await one(spec.warmup);
   const runs = [];

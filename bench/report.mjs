@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 
 /** Engine columns, in table order. */
 export const ENGINE_LABELS = {
-  pocketlm: 'pocketlm (wasm, 1 thread)',
-  wllama: 'wllama (wasm, 1 thread)',
-  'wllama-2t': 'wllama (wasm, 2 threads, isolated)',
+  pocketlm: 'pocketlm SIMD128 (1 thread)',
+  'pocketlm-relaxed': 'pocketlm relaxed SIMD (1 thread)',
+  wllama: 'wllama (1 thread)',
+  'pocketlm-2t': 'pocketlm SIMD128 + threads (2 threads, isolated)',
+  'wllama-2t': 'wllama (2 threads, isolated)',
   'native-sse42': 'llama.cpp native SSE4.2 (1 thread)',
   'native-best': 'llama.cpp native best CPU variant (1 thread)',
 };
@@ -20,7 +22,13 @@ export const ENGINE_LABELS = {
 export function figures(s) {
   const [a, b] = s.runs;
   const n = a.times.length;
+  // CPU-time rates (the engine's process(es), /proc or process.cpuUsage; intervals under 200 ms are
+  // too coarse at 10 ms ticks): steadier than wall time when other jobs share the VM
+  const cpuRate = (k, c0, c1) => (c0 !== undefined && c1 !== undefined && c1 - c0 >= 200 ? (k / (c1 - c0)) * 1000 : null);
   return {
+    cpuPrefill128: cpuRate(a.promptTokens, a.cpu?.start, a.cpu?.first),
+    cpuPrefill512: b ? cpuRate(b.promptTokens, b.cpu?.start, b.cpu?.first) : null,
+    cpuDecode: cpuRate(n - 1, a.cpu?.first, a.cpu?.end),
     loadMs: s.loadMs,
     ttft128Ms: a.times[0],
     prefill128: (a.promptTokens / a.times[0]) * 1000,
@@ -68,15 +76,37 @@ function figureTable(results) {
   return rows.join('\n');
 }
 
+// one row per pocketlm build (SIMD128 is the like-for-like one: wllama is SIMD128 too)
 function ratioTable(results) {
-  const rows = ['| model | type | decode ÷ wllama | prefill @128 ÷ wllama | prefill @512 ÷ wllama | load: wllama ÷ pocketlm | decode ÷ native SSE4.2 | decode ÷ native best | prefill @512 ÷ native SSE4.2 | prefill @512 ÷ native best |',
-                '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|'];
+  const rows = ['| model | type | pocketlm build | decode ÷ wllama | prefill @128 ÷ wllama | prefill @512 ÷ wllama | load: wllama ÷ pocketlm | decode ÷ native SSE4.2 | decode ÷ native best | prefill @512 ÷ native SSE4.2 | prefill @512 ÷ native best |',
+                '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|'];
   for (const r of results.runs) {
     const m = Object.fromEntries(Object.keys(ENGINE_LABELS).map((e) => [e, r.sessions[e] ? medians(r.sessions[e]) : null]));
-    const p = m.pocketlm, w = m.wllama, s = m['native-sse42'], b = m['native-best'];
-    if (!p) continue;
-    rows.push(`| ${r.id} | ${TYPE[r.type]} | ${ratio(p.decode, w?.decode)} | ${ratio(p.prefill128, w?.prefill128)} | ${ratio(p.prefill512, w?.prefill512)} | ` +
-              `${ratio(w?.loadMs, p.loadMs)} | ${ratio(p.decode, s?.decode)} | ${ratio(p.decode, b?.decode)} | ${ratio(p.prefill512, s?.prefill512)} | ${ratio(p.prefill512, b?.prefill512)} |`);
+    const w = m.wllama, s = m['native-sse42'], b = m['native-best'];
+    for (const [eng, build] of [['pocketlm', 'SIMD128'], ['pocketlm-relaxed', 'relaxed SIMD'], ['pocketlm-2t', '2 threads ÷ wllama 2 threads']]) {
+      const p = m[eng];
+      if (!p) continue;
+      const ww = eng === 'pocketlm-2t' ? m['wllama-2t'] : w;
+      rows.push(`| ${r.id} | ${TYPE[r.type]} | ${build} | ${ratio(p.decode, ww?.decode)} | ${ratio(p.prefill128, ww?.prefill128)} | ${ratio(p.prefill512, ww?.prefill512)} | ` +
+                `${ratio(ww?.loadMs, p.loadMs)} | ${ratio(p.decode, s?.decode)} | ${ratio(p.decode, b?.decode)} | ${ratio(p.prefill512, s?.prefill512)} | ${ratio(p.prefill512, b?.prefill512)} |`);
+    }
+  }
+  return rows.join('\n');
+}
+
+// single-thread engines only: with threads, CPU time adds up over cores (and spin-waits)
+function cpuTable(results) {
+  const rows = ['| model | type | engine | prefill @128 tok/CPU-s | prefill @512 tok/CPU-s | decode tok/CPU-s | decode ÷ wllama | prefill @512 ÷ wllama | decode ÷ native SSE4.2 |',
+                '|---|---|---|--:|--:|--:|--:|--:|--:|'];
+  for (const r of results.runs) {
+    const m = Object.fromEntries(Object.keys(ENGINE_LABELS).map((e) => [e, r.sessions[e] ? medians(r.sessions[e]) : null]));
+    for (const eng of ['pocketlm', 'pocketlm-relaxed', 'wllama', 'native-sse42', 'native-best']) {
+      const x = m[eng];
+      if (!x) continue;
+      const mine = eng.startsWith('pocketlm');
+      rows.push(`| ${r.id} | ${TYPE[r.type]} | ${ENGINE_LABELS[eng].replace(' (1 thread)', '')} | ${sig(x.cpuPrefill128)} | ${sig(x.cpuPrefill512)} | ${sig(x.cpuDecode)} | ` +
+                `${mine ? ratio(x.cpuDecode, m.wllama?.cpuDecode) : ''} | ${mine ? ratio(x.cpuPrefill512, m.wllama?.cpuPrefill512) : ''} | ${mine ? ratio(x.cpuDecode, m['native-sse42']?.cpuDecode) : ''} |`);
+    }
   }
   return rows.join('\n');
 }
@@ -85,13 +115,13 @@ function threadTable(results) {
   const rows = ['| model | type | engine | threads | prefill @128 tok/s | prefill @512 tok/s | decode tok/s |', '|---|---|---|--:|--:|--:|--:|'];
   let any = false;
   for (const r of results.runs) {
-    if (!r.sessions['wllama-2t']) continue;
+    if (!r.sessions['wllama-2t'] && !r.sessions['pocketlm-2t']) continue;
     any = true;
-    for (const [eng, label, t] of [['wllama', 'wllama', 1], ['wllama-2t', 'wllama', 2], ['pocketlm', 'pocketlm', 1]]) {
-      const m = r.sessions[eng] ? medians(r.sessions[eng]) : null;
-      rows.push(`| ${r.id} | ${TYPE[r.type]} | ${label} | ${t} | ${sig(m?.prefill128)} | ${sig(m?.prefill512)} | ${sig(m?.decode)} |`);
+    for (const [eng, label, t] of [['pocketlm', 'pocketlm', 1], ['pocketlm-2t', 'pocketlm', 2], ['wllama', 'wllama', 1], ['wllama-2t', 'wllama', 2]]) {
+      const ses = r.sessions[eng], m = ses ? medians(ses) : null;
+      if (ses && !m) rows.push(`| ${r.id} | ${TYPE[r.type]} | ${label} | ${t} | failed: ${ses.find((s) => s.error)?.error.slice(0, 80)} | | |`);
+      else rows.push(`| ${r.id} | ${TYPE[r.type]} | ${label} | ${t} | ${sig(m?.prefill128)} | ${sig(m?.prefill512)} | ${sig(m?.decode)} |`);
     }
-    rows.push(`| ${r.id} | ${TYPE[r.type]} | pocketlm | 2 | n/a: no threads build yet | | |`);
   }
   return any ? rows.join('\n') : '';
 }
@@ -134,6 +164,10 @@ export function markdown(results) {
     '**Ratios** (pocketlm rate ÷ other rate: above 1× pocketlm is faster; load is the other engine\'s time ÷ pocketlm\'s):',
     '',
     ratioTable(results),
+    '',
+    '**CPU time** (tokens per CPU-second of the engine\'s processes, 1-thread engines; time spent waiting for a CPU that other jobs hold drops out, cache and memory-bandwidth contention do not; – where the interval is under 200 ms):',
+    '',
+    cpuTable(results),
     ...(threads ? ['', '**Threads** (cross-origin isolated page; this VM has 2 vCPUs):', '', threads] : []),
     '',
     '**Wasm size** (what a browser downloads; wllama\'s JS embeds its worker and Emscripten glue):',

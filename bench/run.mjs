@@ -10,7 +10,7 @@
 // prompt + D greedy tokens → ~512-token prompt + 1 token. Writes bench/results/speed-<mode>.json
 // and .md; --doc also replaces the generated block of docs/BENCHMARKS.md's Speed section.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -32,9 +32,12 @@ const N_CTX = 1024;
 const SESSION_S = Number(args.timeout ?? 900);   // seconds per engine session (load + all prompts)
 const TARGETS = [128, 512];
 const SSE42_DIR = join(ROOT, 'build', 'llama-sse42');
+// pocketlm's relaxed-SIMD build differs from SIMD128 only in its Q4_0/Q6_K dots: Q4_0 rows only.
 const ENGINES = {
-  pocketlm: { browser: 'pocketlm', threads: 1 },
+  pocketlm: { browser: 'pocketlm', threads: 1, build: 'simd128' },
+  'pocketlm-relaxed': { browser: 'pocketlm', threads: 1, build: 'relaxed', when: (r) => r.type === 'q4_0' },
   wllama: { browser: 'wllama', threads: 1 },
+  'pocketlm-2t': { browser: 'pocketlm', threads: 2, build: 'threads', isolated: true, when: (r) => r.threads2 },
   'wllama-2t': { browser: 'wllama', threads: 2, isolated: true, when: (r) => r.threads2 },
   'native-best': { native: ROOT },
   'native-sse42': { native: SSE42_DIR },
@@ -63,8 +66,11 @@ function gz(file) {
 function wasmSizes() {
   const nm = join(ROOT, 'node_modules', '@wllama', 'wllama', 'esm');
   const pair = (wasm, js) => { const w = gz(wasm), j = gz(js); return { wasm: w.bytes, wasmGzip: w.gzip, js: j.bytes, jsGzip: j.gzip }; };
-  return { 'pocketlm (dist/)': pair(join(ROOT, 'dist', 'pocketlm.wasm'), join(ROOT, 'dist', 'pocketlm.mjs')),
-           'wllama 3.8.1 (esm/)': pair(join(nm, 'wasm', 'wllama.wasm'), join(nm, 'index.js')) };
+  const d = (f) => join(ROOT, 'dist', f), out = {};
+  for (const [name, base] of [['pocketlm SIMD128', 'pocketlm'], ['pocketlm relaxed SIMD', 'pocketlm-relaxed'], ['pocketlm SIMD128 + threads', 'pocketlm-mt']])
+    if (existsSync(d(`${base}.wasm`))) out[`${name} (dist/${base}.*)`] = pair(d(`${base}.wasm`), d(`${base}.mjs`));
+  out['wllama 3.8.1 (esm/wasm/wllama.wasm, esm/index.js)'] = pair(join(nm, 'wasm', 'wllama.wasm'), join(nm, 'index.js'));
+  return out;
 }
 
 function meta() {
@@ -77,7 +83,8 @@ function meta() {
     machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30) },
     chromium: sh(CHROMIUM, ['--version']).split('\n').pop().replace(/ built on.*/, ''),
     wllama: pkg('@wllama/wllama'), nodeLlamaCpp: pkg('node-llama-cpp'), node: process.version,
-    pocketlm: `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${dirty && dirty !== '?' ? ' + uncommitted engine changes' : ''}`,
+    // BENCH_REV names the engine when the bench runs on an exported tree (git archive) without .git
+    pocketlm: process.env.BENCH_REV ?? `${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${dirty && dirty !== '?' ? ' + uncommitted engine changes' : ''}`,
   };
 }
 
@@ -92,8 +99,37 @@ async function withTimeout(p) {
   try { return await Promise.race([p, t]); } catch (e) { await openPage?.close().catch(() => {}); throw e; } finally { clearTimeout(timer); }
 }
 
+// CPU time (ms) of all processes below this one — the browser: its renderers run the engines'
+// workers — from /proc (utime + stime at USER_HZ 100, so 10 ms resolution).
+function browserCpuMs() {
+  const parent = new Map(), cpu = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let st;
+    try { st = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // f[0] = field 3 (state)
+    parent.set(+d, +f[1]);
+    cpu.set(+d, (+f[11] + +f[12]) * 10);
+  }
+  let sum = 0;
+  for (const [pid, c] of cpu) {
+    let p = parent.get(pid);
+    for (let hops = 0; p > 1 && p !== process.pid && hops < 64; hops++) p = parent.get(p);
+    if (p === process.pid) sum += c;
+  }
+  return sum;
+}
+
 async function browserSession(ctx, server, eng, r, prompts) {
   const page = openPage = await ctx.newPage();
+  let marks = {};
+  await page.exposeFunction('benchCpu', (label) => { marks[label] = browserCpuMs(); });
+  const timed = async (q) => {
+    marks = {};
+    const x = await page.evaluate((q) => globalThis.bench.run(q), q);
+    for (let i = 0; i < 100 && marks.end === undefined; i++) await new Promise((res) => setTimeout(res, 10));
+    return { ...x, cpu: marks };
+  };
   const errors = [];
   const note = (t) => { errors.push(t); if (process.env.BENCH_VERBOSE) log(`  page: ${t.slice(0, 300)}`); };
   page.on('pageerror', (e) => note(e.message));
@@ -102,13 +138,22 @@ async function browserSession(ctx, server, eng, r, prompts) {
     await page.goto(`${server.url}/bench/page.html`);
     await page.waitForFunction(() => globalThis.benchReady === true);
     const url = '/' + relative(ROOT, r.file);
-    const open = await page.evaluate(([e, u, o]) => globalThis.bench.open(e, u, o), [eng.browser, url, { nCtx: N_CTX, threads: eng.threads }]);
+    const step = (t) => process.env.BENCH_VERBOSE && log(`  ${eng.browser}: ${t}`);
+    const open = await page.evaluate(([e, u, o]) => globalThis.bench.open(e, u, o), [eng.browser, url, { nCtx: N_CTX, threads: eng.threads, build: eng.build }]);
+    step(`loaded in ${Math.round(open.loadMs)} ms`);
     await page.evaluate((p) => globalThis.bench.run(p), { ...prompts.warmup, maxTokens: 2 });
+    step('warmed up');
     const runs = [];
-    for (const [i, p] of prompts.prompts.entries())
-      runs.push(await page.evaluate((q) => globalThis.bench.run(q), { ids: p.ids, text: p.text, maxTokens: i === 0 ? DECODE : 1 }));
+    for (const [i, p] of prompts.prompts.entries()) {
+      runs.push(await timed({ ids: p.ids, text: p.text, maxTokens: i === 0 ? DECODE : 1 }));
+      step(`prompt of ${p.ids.length} tokens done`);
+    }
     let memBytes = await page.evaluate(() => globalThis.bench.memBytes());
-    for (const w of page.workers()) memBytes = Math.max(memBytes, await w.evaluate(() => globalThis.__benchWasmBytes?.() ?? 0).catch(() => 0));
+    // (an idle pthread worker sits in Atomics.wait and never answers: give each 3 s)
+    for (const w of page.workers()) {
+      const q = w.evaluate(() => globalThis.__benchWasmBytes?.() ?? 0).catch(() => 0);
+      memBytes = Math.max(memBytes, await Promise.race([q, new Promise((r) => setTimeout(() => r(0), 3000))]));
+    }
     await page.evaluate(() => globalThis.bench.close());
     for (const [i, x] of runs.entries())
       if (x.promptTokens !== prompts.prompts[i].ids.length) errors.push(`prompt ${i}: engine saw ${x.promptTokens} tokens, expected ${prompts.prompts[i].ids.length}`);

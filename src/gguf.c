@@ -226,24 +226,34 @@ static lm_status check_layout(gguf_file *g) {
         else
             end = t->offset + t->size;
     }
+    for (uint64_t i = 0; s == LM_OK && i < g->n_tensors; i++) {
+        gguf_tensor_info *t = &g->tensors[i];
+        t->data = g->data_offset + t->offset + t->size <= g->len ? g->buf + g->data_offset + t->offset : NULL;
+    }
     free(by_off);
     g->file_size = g->data_offset + end;
     return s;
 }
 
-static lm_status build_indexes(gguf_file *g) {
-    named *kvi = malloc((g->n_kv ? g->n_kv : 1) * sizeof *kvi);
+lm_status gguf_index_tensors(gguf_file *g) {
+    free(g->t_index);
     named *ti = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof *ti);
-    g->kv_index = kvi;
     g->t_index = ti;
-    if (!kvi || !ti) return lm_fail(LM_NOMEM, "metadata index");
-    for (uint64_t i = 0; i < g->n_kv; i++) kvi[i] = (named){ g->kv[i].key, i };
+    if (!ti) return lm_fail(LM_NOMEM, "tensor index");
     for (uint64_t i = 0; i < g->n_tensors; i++) ti[i] = (named){ g->tensors[i].name, i };
-    int64_t d = sort_names(kvi, g->n_kv);
-    if (d >= 0) return lm_fail(LM_CORRUPT, "duplicate metadata key '" KEYFMT "'", KEYARG(g->kv[d].key));
-    d = sort_names(ti, g->n_tensors);
+    int64_t d = sort_names(ti, g->n_tensors);
     if (d >= 0) return lm_fail(LM_CORRUPT, "duplicate tensor '" KEYFMT "'", KEYARG(g->tensors[d].name));
     return LM_OK;
+}
+
+static lm_status build_indexes(gguf_file *g) {
+    named *kvi = malloc((g->n_kv ? g->n_kv : 1) * sizeof *kvi);
+    g->kv_index = kvi;
+    if (!kvi) return lm_fail(LM_NOMEM, "metadata index");
+    for (uint64_t i = 0; i < g->n_kv; i++) kvi[i] = (named){ g->kv[i].key, i };
+    int64_t d = sort_names(kvi, g->n_kv);
+    if (d >= 0) return lm_fail(LM_CORRUPT, "duplicate metadata key '" KEYFMT "'", KEYARG(g->kv[d].key));
+    return gguf_index_tensors(g);
 }
 
 static lm_status read_alignment(gguf_file *g) {
@@ -319,8 +329,8 @@ const gguf_tensor_info *gguf_find_tensor(const gguf_file *g, const char *name) {
 }
 
 const uint8_t *gguf_tensor_data(const gguf_file *g, const gguf_tensor_info *t) {
-    if (g->data_offset + t->offset + t->size > g->len) return NULL;
-    return g->buf + g->data_offset + t->offset;
+    (void)g;
+    return t->data;
 }
 
 static bool is_int_type(uint32_t t) {

@@ -36,6 +36,8 @@ typedef struct {
     uint32_t type;                // ggml type id
     uint64_t offset;              // relative to the data section
     uint64_t size;                // bytes
+    const uint8_t *data;          // the tensor's bytes: in buf when all of them are there (gguf_parse),
+                                  // in one of the pieces (gguf_parse_image); else NULL
 } gguf_tensor_info;
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
     void             *t_index;     // owned
     const uint8_t    *buf;         // the prefix parsed (tensor data valid only when len >= file_size)
     uint64_t          len;
+    bool              partial;     // made from pieces (gguf_parse_image): a NULL data may be a table left outside
 } gguf_file;
 
 // Parses the header. On LM_TRUNCATED *need (if non-NULL) is the prefix length required to go on.
@@ -58,7 +61,10 @@ void      gguf_free(gguf_file *g);                       // NULL-safe; frees the
 
 const gguf_kv          *gguf_find(const gguf_file *g, const char *key);          // NULL if absent
 const gguf_tensor_info *gguf_find_tensor(const gguf_file *g, const char *name);  // NULL if absent
+// The tensor's bytes, or NULL when they are not (all) there.
 const uint8_t          *gguf_tensor_data(const gguf_file *g, const gguf_tensor_info *t);
+// Rebuilds the tensor name index after g->tensors changed (shards merged); LM_CORRUPT on a duplicate.
+lm_status               gguf_index_tensors(gguf_file *g);
 
 bool gguf_str_eq(gguf_str s, const char *z);
 

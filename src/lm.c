@@ -43,6 +43,11 @@ static lm_status model_header(lm_model *m) {
                                  (int)(arch.len > 64 ? 64 : arch.len), arch.ptr);
     if ((s = m->arch->load_hparams(m))) return s;
     const gguf_tensor_info *te = gguf_find_tensor(&m->g, "token_embd.weight");
+    const gguf_kv *toks = gguf_find(&m->g, "tokenizer.ggml.tokens");
+    if (!te && gguf_find(&m->g, "split.count") && toks && toks->type == GGUF_ARRAY && toks->n >= 1 && toks->n <= (1 << 24)) {
+        m->n_vocab = (int32_t)toks->n;   // the first shard of a gguf-split model may hold no tensors (plan only)
+        return LM_OK;
+    }
     if (!te) return lm_fail(LM_MISSING_TENSOR, "tensor 'token_embd.weight' is missing");
     if (te->n_dims != 2 || te->ne[1] < 1 || te->ne[1] > (1 << 24))
         return lm_fail(LM_BAD_SHAPE, "tensor 'token_embd.weight': %lld rows is not a vocabulary size", (long long)te->ne[1]);
@@ -64,12 +69,9 @@ static lm_status load_vocab(lm_model *m) {
 
 const lm_vocab *lm_model_vocab(const lm_model *m) { return m ? m->vocab : NULL; }
 
-static lm_status model_init(lm_model *m, const uint8_t *buf, uint64_t len) {
-    lm_status s = gguf_parse(buf, len, &m->g, NULL);
-    if (s) return s;
-    if (m->g.file_size > len)
-        return lm_fail(LM_TRUNCATED, "file has %llu bytes; its tensors need %llu",
-                       (unsigned long long)len, (unsigned long long)m->g.file_size);
+// Everything after the header parse: architecture, weights, special ids, vocabulary.
+static lm_status model_bind(lm_model *m) {
+    lm_status s;
     if ((s = model_header(m)) || (s = m->arch->load_weights(m)) || (s = read_special_ids(m)) || (s = load_vocab(m))) return s;
     for (uint64_t i = 0; i < m->g.n_tensors; i++) {
         const gguf_tensor_info *t = &m->g.tensors[i];
@@ -78,15 +80,32 @@ static lm_status model_init(lm_model *m, const uint8_t *buf, uint64_t len) {
     return LM_OK;
 }
 
-lm_status lm_model_load(const uint8_t *buf, uint64_t len, lm_model **out) {
+// pieces == NULL: buf is one whole file.
+static lm_status model_init(lm_model *m, const uint8_t *buf, uint64_t len, const lm_piece *pieces, int32_t n) {
+    lm_status s = pieces ? gguf_parse_image(pieces, n, &m->g) : gguf_parse(buf, len, &m->g, NULL);
+    if (s) return s;
+    if (!pieces && m->g.file_size > len)
+        return lm_fail(LM_TRUNCATED, "file has %llu bytes; its tensors need %llu",
+                       (unsigned long long)len, (unsigned long long)m->g.file_size);
+    return model_bind(m);
+}
+
+static lm_status model_new(const uint8_t *buf, uint64_t len, const lm_piece *pieces, int32_t n, lm_model **out) {
     *out = NULL;
     lm_model *m = calloc(1, sizeof *m);
     if (!m) return lm_fail(LM_NOMEM, "model struct");
-    lm_status s = model_init(m, buf, len);
+    lm_status s = model_init(m, buf, len, pieces, n);
     if (s) { lm_model_free(m); return s; }
     lm_clear_error();
     *out = m;
     return LM_OK;
+}
+
+lm_status lm_model_load(const uint8_t *buf, uint64_t len, lm_model **out) { return model_new(buf, len, NULL, 0, out); }
+
+lm_status lm_model_load_pieces(const lm_piece *pieces, int32_t n, lm_model **out) {
+    if (!pieces) { *out = NULL; return lm_fail(LM_INVALID_ARG, "NULL piece table"); }
+    return model_new(NULL, 0, pieces, n, out);
 }
 
 void lm_model_free(lm_model *m) {
@@ -216,6 +235,7 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
         size_t n = (size_t)kv->n_cells * L->n_head_kv * L->head_dim;
         ok = (kv->k = malloc(n * 2)) && (kv->v = malloc(n * 2));
     }
+    if (ok && m->ple_external) ok = (c->ext_rows = malloc((size_t)d.n_batch * (size_t)m->ple_tok_embd.row_bytes)) != NULL;
     if (!ok) { lm_ctx_free(c); return lm_fail(LM_NOMEM, "context buffers (n_ctx %d, n_batch %d)", d.n_ctx, d.n_batch); }
     if ((s = lm_pool_new(p->n_threads > 0 ? p->n_threads : 1, &c->pool))) { lm_ctx_free(c); return s; }
     *out = c;
@@ -227,7 +247,8 @@ void lm_ctx_free(lm_ctx *c) {
     lm_pool_free(c->pool);
     for (int il = 0; c->kv && il < c->m->n_layer; il++) { free(c->kv[il].k); free(c->kv[il].v); }
     free(c->kv);
-    void *bufs[] = { c->x, c->xn, c->tmp, c->q, c->kc, c->vc, c->att, c->ff_a, c->ff_b, c->ple, c->scores, c->qact, c->logits };
+    void *bufs[] = { c->x, c->xn, c->tmp, c->q, c->kc, c->vc, c->att, c->ff_a, c->ff_b, c->ple, c->scores, c->qact, c->logits,
+                     c->ext_rows };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(c);
 }
@@ -264,6 +285,8 @@ lm_status lm_decode(lm_ctx *c, const lm_token *tokens, int32_t n) {
             return lm_fail(LM_INVALID_ARG, "token %d at index %d is not in the vocabulary (0..%d)", tokens[i], i, m->n_vocab - 1);
     if (n > c->n_ctx - c->n_past)
         return lm_fail(LM_CTX_FULL, "%d tokens do not fit: %d of %d positions used", n, c->n_past, c->n_ctx);
+    if (c->ext_rows && n > c->n_batch)
+        return lm_fail(LM_INVALID_ARG, "the per-layer embedding table is external: decode at most n_batch (%d) tokens per call", c->n_batch);
     if (c->logits_all && n > c->n_batch)
         return lm_fail(LM_INVALID_ARG, "with logits for every token, decode at most n_batch (%d) tokens per call", c->n_batch);
     int32_t done = 0, chunk = 0;
@@ -276,6 +299,13 @@ lm_status lm_decode(lm_ctx *c, const lm_token *tokens, int32_t n) {
     if (c->logits_all) compute_logits(c, 0, chunk);
     else compute_logits(c, chunk - 1, 1);
     return LM_OK;
+}
+
+uint8_t *lm_ctx_ext_rows(lm_ctx *c, uint64_t *row_bytes, int32_t *cap) {
+    if (!c->ext_rows) return NULL;
+    *row_bytes = (uint64_t)c->m->ple_tok_embd.row_bytes;
+    *cap = c->n_batch;
+    return c->ext_rows;
 }
 
 const float *lm_logits(const lm_ctx *c, int32_t i) {

@@ -53,12 +53,53 @@ lm_ctx_params lm_ctx_default_params(void);
 
 // Parses and validates a GGUF image and binds tensor views. buf must outlive the model.
 lm_status lm_model_load(const uint8_t *buf, uint64_t len, lm_model **out);
+
+// ---- models that are not one buffer: gguf-split shards, pieces, tables kept outside ----
+// A loader may hand over a model as pieces, each its own buffer: the shards of a llama.cpp
+// gguf-split model (each a GGUF file with its own header; "-00001-of-00003.gguf"), files cut
+// into pieces of at most LM_PIECE_BYTES (wasm32's malloc cannot make one buffer of 2 GiB or
+// more), and with one range left out: the table lm_file_layout reports as ext (gemma4's
+// per_layer_token_embd, 1.2-1.9 GB for E2B), whose rows are supplied per decode through
+// lm_ctx_ext_rows instead of living in memory.
+
+#define LM_PIECE_BYTES (1ull << 30)   // lm_file_layout's cuts keep pieces at or below this
+#define LM_MAX_CUTS    32
+
+typedef struct {
+    const uint8_t *data;  // bytes [file_off, file_off + len) of shard `file`; must outlive the model
+    int32_t  file;        // shard index (split.no; 0 for a whole file)
+    uint64_t file_off;
+    uint64_t len;
+} lm_piece;
+
+// What a loader needs from a prefix of one file (or shard) before its tensor data arrives.
+typedef struct {
+    uint64_t file_size;      // bytes the file must have: header + data up to the end of the last tensor
+    uint64_t tensor_bytes;   // tensor data in this file
+    int32_t  split_no, split_count;   // gguf-split keys (0 and 1 for a whole file)
+    uint64_t ext_off, ext_len;        // file range of a table that may stay outside; 0, 0 if none
+    uint64_t ext_row_bytes;           // bytes of one row of that table (rows are indexed by token id)
+    // where to start new pieces (file offsets, increasing; each between tensors): pieces then
+    // hold at most LM_PIECE_BYTES unless one tensor is larger; ext_off and ext_off + ext_len are
+    // among them
+    uint64_t cut[LM_MAX_CUTS];
+    int32_t  n_cut;
+} lm_file_layout;
+
+// Parses the header in prefix. LM_TRUNCATED with *need = prefix length required when it is too
+// short; LM_TOO_LARGE when the file needs more than LM_MAX_CUTS cuts.
+lm_status lm_file_layout_from_header(const uint8_t *prefix, uint64_t len, lm_file_layout *out, uint64_t *need);
+// Loads a model from pieces[0..n). Every shard's header must begin a piece (file_off 0), and
+// there must be split.count shards. A tensor that lies in no single piece is left outside:
+// allowed only for the ext table (then lm_ctx_ext_rows is non-NULL), otherwise LM_TRUNCATED.
+// LM_INVALID_ARG for a bad piece table or shards that do not match their split keys.
+lm_status lm_model_load_pieces(const lm_piece *pieces, int32_t n, lm_model **out);
 void      lm_model_free(lm_model *m);                       // NULL-safe
 void      lm_model_get_info(const lm_model *m, lm_model_info *out);
 // Memory a context with params p needs for a loaded model.
 lm_status lm_model_plan(const lm_model *m, const lm_ctx_params *p, lm_mem_plan *out);
 // The same plan from a prefix of the file, before the weights arrive: parses the header and the
-// hyperparameters. LM_TRUNCATED with *need = prefix length required when the prefix is too short;
+// hyperparameters (of a gguf-split model: from the first shard; weights then counts its tensors). LM_TRUNCATED with *need = prefix length required when the prefix is too short;
 // *file_size (optional) = bytes the whole file must have.
 lm_status lm_plan_from_header(const uint8_t *prefix, uint64_t len, const lm_ctx_params *p, lm_mem_plan *out,
                               uint64_t *need, uint64_t *file_size);
@@ -78,6 +119,11 @@ lm_status lm_ctx_truncate(lm_ctx *c, int32_t n_keep);
 // Appends n tokens at the next positions and computes logits (for the last token, or for all
 // of them when params.logits_all). LM_CTX_FULL if they do not fit; LM_INVALID_ARG on bad ids.
 lm_status lm_decode(lm_ctx *c, const lm_token *tokens, int32_t n);
+// For a model whose ext table was left out of its image: the staging buffer [cap][*row_bytes] that
+// must hold, before each lm_decode(c, tokens, n), the table's row tokens[i] (its bytes as stored in
+// the file, at file offset ext_off + tokens[i] * row_bytes) at row i. lm_decode then takes at most
+// *cap tokens per call. Returns NULL (outputs untouched) when the model holds the table itself.
+uint8_t  *lm_ctx_ext_rows(lm_ctx *c, uint64_t *row_bytes, int32_t *cap);
 // Logits row i of the last decode call ([n_vocab]); i = 0 is the last token unless logits_all.
 const float *lm_logits(const lm_ctx *c, int32_t i);
 

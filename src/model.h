@@ -38,6 +38,7 @@ struct lm_model {
     lm_act  act;
     lm_tensor tok_embd, output, output_norm;
     lm_tensor ple_tok_embd, ple_proj, ple_proj_norm;          // gemma4 per-layer embeddings
+    bool    ple_external;     // ple_tok_embd.data is NULL: its rows come from lm_ctx.ext_rows (image.c)
     lm_layer *layers;                                         // [n_layer]
     lm_token bos, eos;
     bool add_bos;
@@ -70,6 +71,11 @@ struct lm_ctx {
     float *scores;            // [n_ctx]
     void  *qact;              // quantized activations: [n_batch][row bytes of the widest input]
     float *logits;            // [n_out rows][n_vocab]
+    uint8_t *ext_rows;        // [n_batch][row bytes of ple_tok_embd] when m->ple_external (filled by the caller)
 };
+
+// image.c: merges the shards of a gguf-split model and points every tensor into its piece (lm.h
+// lm_model_load_pieces); tensors in no single piece get data = NULL.
+lm_status gguf_parse_image(const lm_piece *pieces, int32_t n, gguf_file *out);
 
 #endif

@@ -96,6 +96,14 @@ static int fuzz_one(const uint8_t *data, size_t size) {
     uint64_t need = 0, file_size = 0;
     lm_status sh = lm_plan_from_header(data, size, &p, &plan_h, &need, &file_size);
     if (sh == LM_TRUNCATED) bad += EXPECT(need > size);
+    lm_file_layout lay;                     // what the JS loader plans pieces from
+    uint64_t need_l = 0;
+    lm_status sl = lm_file_layout_from_header(data, size, &lay, &need_l);
+    if (sl == LM_TRUNCATED) bad += EXPECT(need_l > size);
+    if (sl == LM_OK) {
+        bad += EXPECT(gs == LM_OK && lay.file_size == g.file_size && lay.ext_off + lay.ext_len <= lay.file_size);
+        for (int i = 0; i < lay.n_cut; i++) bad += EXPECT(lay.cut[i] <= lay.file_size && (i == 0 || lay.cut[i] > lay.cut[i - 1]));
+    }
     static char sentinel;
     lm_model *m = (lm_model *)&sentinel;   // lm_model_load must overwrite it
     lm_status s = lm_model_load(data, size, &m);

@@ -5,6 +5,9 @@
 #include "../src/tensor.h"
 #include "gen.h"
 #include "mobile.h"
+#include "split.h"
+#include "bpe_train.h"
+#include "train/cmds.h"
 #include "jstr.h"
 #include "json.h"
 #include <errno.h>
@@ -35,6 +38,11 @@ static int usage(void) {
         "  quantize --mobile IN.gguf OUT.gguf [--recipe R --tensor GLOB=TYPE --calib-tokens F]   GGUF-M (PTQ)\n"
         "  quantize --fallback IN-m.gguf OUT.gguf     GGUF-M -> Q4_0/Q2_0/Q8_0 for llama.cpp\n"
         "  convert-ct CHECKPOINT_DIR OUT.gguf [--vocab V.gguf]   compressed-tensors QAT checkpoint -> GGUF-M\n"
+        "  split  IN.gguf OUT_PREFIX N [--no-tensor-first-split]   llama.cpp gguf-split shards OUT_PREFIX-0000k-of-0000N.gguf\n"
+        "  bpe-train --text T.txt -o V.gguf [--vocab-size N]   Gemma-4-style BPE vocabulary (docs/QAT.md)\n"
+        "  train --vocab V.gguf --train T.txt --val V.txt --out S.ckpt [...]   train a gemma4 model (QAT: --qat)\n"
+        "  train-export --ckpt S.ckpt --vocab V.gguf --type f32|f16|q4_0|mobile -o OUT.gguf\n"
+        "  ppl    -m M.gguf --text T.txt [--seqs N --ctx N -t N]   perplexity through the engine\n"
         "  (logits/run --no-static-act: ignore GGUF-M static activation scales; docs/FORMAT.md)\n");
     gen_list_presets(stderr);
     return 2;
@@ -521,7 +529,9 @@ int main(int argc, char **argv) {
         { "info", cmd_info, NULL }, { "logits", cmd_logits, NULL }, { "run", cmd_run, NULL }, { "gen", cmd_gen, NULL },
         { "tokenize", cmd_tokenize, NULL }, { "detokenize", cmd_detokenize, NULL }, { "chat", cmd_chat, NULL },
         { "vocab", cmd_vocab, NULL },
-        { "quantize", NULL, cmd_quantize }, { "convert-ct", NULL, cmd_convert_ct },
+        { "quantize", NULL, cmd_quantize }, { "convert-ct", NULL, cmd_convert_ct }, { "split", NULL, cmd_split },
+        { "bpe-train", NULL, cmd_bpe_train }, { "train", NULL, cmd_train }, { "train-export", NULL, cmd_train_export },
+        { "ppl", NULL, cmd_ppl },
     };
     for (size_t i = 0; argc >= 2 && i < sizeof CMDS / sizeof CMDS[0]; i++)
         if (CMDS[i].raw && !strcmp(argv[1], CMDS[i].name)) return CMDS[i].raw(argc - 2, argv + 2);

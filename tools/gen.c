@@ -43,9 +43,10 @@ void gen_list_presets(FILE *f) {
 
 // gemma4 models carry the turn markers as control tokens (the last ids) and a chat template of
 // our own in the Gemma 4 turn format, so chat code paths can run on generated models.
-static const char *const G4_CHAT_TOKENS[] = { "<|turn>", "<turn|>", "<|channel>", "<channel|>", "<|think|>" };
-enum { G4_N_CHAT = 5 };
-static const char G4_TEMPLATE[] =
+const char *const gen_g4_chat_tokens[GEN_G4_N_CHAT] = { "<|turn>", "<turn|>", "<|channel>", "<channel|>", "<|think|>" };
+#define G4_CHAT_TOKENS gen_g4_chat_tokens
+#define G4_N_CHAT GEN_G4_N_CHAT
+const char gen_g4_chat_template[] =
     "{{ bos_token }}{% for m in messages %}{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}"
     "<|turn>{{ role }}\n{{ m['content'] | trim }}<turn|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|turn>model\n<|channel>thought\n<channel|>{% endif %}";
@@ -165,6 +166,16 @@ static void all_tensors(gen *g) {
 
 // ---- metadata ----
 
+void gen_special_keys(gguf_writer *w, bool chat_template) {
+    gw_u32(w, "tokenizer.ggml.bos_token_id", 2);
+    gw_u32(w, "tokenizer.ggml.eos_token_id", 1);
+    gw_u32(w, "tokenizer.ggml.unknown_token_id", 3);
+    gw_u32(w, "tokenizer.ggml.padding_token_id", 0);
+    gw_bool(w, "tokenizer.ggml.add_bos_token", true);
+    gw_bool(w, "tokenizer.ggml.add_eos_token", false);
+    if (chat_template) gw_str(w, "tokenizer.chat_template", gen_g4_chat_template);
+}
+
 // Vocabulary: 4 specials, 256 byte tokens, single characters, "▁x" and "xy" pairs, then filler.
 // Two-character pieces get a BPE merge so the gemma4 (BPE) loader sees a consistent table.
 static void vocab(gen *g, bool bpe) {
@@ -199,16 +210,36 @@ static void vocab(gen *g, bool bpe) {
     gw_arr_f32(g->w, "tokenizer.ggml.scores", score, (uint64_t)V);
     gw_arr_i32(g->w, "tokenizer.ggml.token_type", type, (uint64_t)V);
     if (bpe) gw_arr_str(g->w, "tokenizer.ggml.merges", (const char *const *)merges, (uint64_t)n_merges);
-    gw_u32(g->w, "tokenizer.ggml.bos_token_id", 2);
-    gw_u32(g->w, "tokenizer.ggml.eos_token_id", 1);
-    gw_u32(g->w, "tokenizer.ggml.unknown_token_id", 3);
-    gw_u32(g->w, "tokenizer.ggml.padding_token_id", 0);
-    gw_bool(g->w, "tokenizer.ggml.add_bos_token", true);
-    gw_bool(g->w, "tokenizer.ggml.add_eos_token", false);
-    if (bpe) gw_str(g->w, "tokenizer.chat_template", G4_TEMPLATE);
+    gen_special_keys(g->w, bpe);
     for (int i = 0; i < V; i++) free(tok[i]);
     for (int i = 0; i < n_merges; i++) free(merges[i]);
     free(tok); free(merges); free(score); free(type);
+}
+
+void gen_g4_keys(gguf_writer *w, const gen_g4_hparams *h) {
+    int L = h->L;
+    gw_str(w, "general.architecture", "gemma4");
+    gw_str(w, "general.name", h->name);
+    gw_u32(w, "gemma4.context_length", (uint32_t)h->ctx);
+    gw_u32(w, "gemma4.embedding_length", (uint32_t)h->E);
+    gw_u32(w, "gemma4.block_count", (uint32_t)L);
+    gw_u32(w, "gemma4.attention.head_count", (uint32_t)h->H);
+    gw_u32(w, "gemma4.attention.head_count_kv", (uint32_t)h->Hkv);
+    gw_f32(w, "gemma4.attention.layer_norm_rms_epsilon", 1e-6f);
+    gw_f32(w, "gemma4.rope.freq_base", h->base);
+    gw_arr_i32(w, "gemma4.feed_forward_length", h->ff, (uint64_t)L);
+    gw_arr_bool(w, "gemma4.attention.sliding_window_pattern", h->swa, (uint64_t)L);
+    gw_u32(w, "gemma4.attention.sliding_window", (uint32_t)h->n_swa);
+    gw_u32(w, "gemma4.attention.shared_kv_layers", (uint32_t)h->shared_kv);
+    gw_u32(w, "gemma4.embedding_length_per_layer_input", (uint32_t)h->P);
+    gw_u32(w, "gemma4.attention.key_length", (uint32_t)h->D_full);
+    gw_u32(w, "gemma4.attention.value_length", (uint32_t)h->D_full);
+    gw_u32(w, "gemma4.attention.key_length_swa", (uint32_t)h->D);
+    gw_u32(w, "gemma4.attention.value_length_swa", (uint32_t)h->D);
+    gw_u32(w, "gemma4.rope.dimension_count", (uint32_t)h->D_full);
+    gw_u32(w, "gemma4.rope.dimension_count_swa", (uint32_t)h->D);
+    gw_f32(w, "gemma4.rope.freq_base_swa", h->base_swa);
+    gw_f32(w, "gemma4.final_logit_softcapping", 30.0f);
 }
 
 static void arch_keys(gen *g) {
@@ -216,6 +247,15 @@ static void arch_keys(gen *g) {
     const char *a = s->arch;
     char k[128];
     int L = g->n_layer;
+    if (!strcmp(a, "gemma4")) {
+        int32_t ff[LM_GEN_MAX_LAYERS];
+        bool swa[LM_GEN_MAX_LAYERS];
+        for (int il = 0; il < L; il++) { ff[il] = layer_ff(g, il); swa[il] = !is_full(s, il); }
+        gen_g4_hparams h = { s->name, s->ctx, s->E, L, s->H, s->Hkv, s->D, s->D_full, s->P, s->n_swa, L - kv_end(g),
+                             ff, swa, s->base, s->base_swa };
+        gen_g4_keys(g->w, &h);
+        return;
+    }
 #define KEY(x) (snprintf(k, sizeof k, "%s." x, a), k)
     gw_str(g->w, "general.architecture", a);
     gw_str(g->w, "general.name", s->name);
@@ -226,30 +266,11 @@ static void arch_keys(gen *g) {
     gw_u32(g->w, KEY("attention.head_count_kv"), (uint32_t)s->Hkv);
     gw_f32(g->w, KEY("attention.layer_norm_rms_epsilon"), 1e-6f);
     gw_f32(g->w, KEY("rope.freq_base"), s->base);
-    if (strcmp(a, "gemma4")) {
-        gw_u32(g->w, KEY("feed_forward_length"), (uint32_t)s->ff);
-        gw_u32(g->w, KEY("attention.key_length"), (uint32_t)s->D);
-        gw_u32(g->w, KEY("attention.value_length"), (uint32_t)s->D);
-        gw_u32(g->w, KEY("rope.dimension_count"), (uint32_t)s->D);
-        if (s->n_swa) { gw_u32(g->w, KEY("attention.sliding_window"), (uint32_t)s->n_swa); gw_f32(g->w, KEY("rope.freq_base_swa"), s->base_swa); }
-        return;
-    }
-    int32_t ff[LM_GEN_MAX_LAYERS];
-    bool swa[LM_GEN_MAX_LAYERS];
-    for (int il = 0; il < L; il++) { ff[il] = layer_ff(g, il); swa[il] = !is_full(s, il); }
-    gw_arr_i32(g->w, KEY("feed_forward_length"), ff, (uint64_t)L);
-    gw_arr_bool(g->w, KEY("attention.sliding_window_pattern"), swa, (uint64_t)L);
-    gw_u32(g->w, KEY("attention.sliding_window"), (uint32_t)s->n_swa);
-    gw_u32(g->w, KEY("attention.shared_kv_layers"), (uint32_t)(L - kv_end(g)));
-    gw_u32(g->w, KEY("embedding_length_per_layer_input"), (uint32_t)s->P);
-    gw_u32(g->w, KEY("attention.key_length"), (uint32_t)s->D_full);
-    gw_u32(g->w, KEY("attention.value_length"), (uint32_t)s->D_full);
-    gw_u32(g->w, KEY("attention.key_length_swa"), (uint32_t)s->D);
-    gw_u32(g->w, KEY("attention.value_length_swa"), (uint32_t)s->D);
-    gw_u32(g->w, KEY("rope.dimension_count"), (uint32_t)s->D_full);
-    gw_u32(g->w, KEY("rope.dimension_count_swa"), (uint32_t)s->D);
-    gw_f32(g->w, KEY("rope.freq_base_swa"), s->base_swa);
-    gw_f32(g->w, KEY("final_logit_softcapping"), 30.0f);
+    gw_u32(g->w, KEY("feed_forward_length"), (uint32_t)s->ff);
+    gw_u32(g->w, KEY("attention.key_length"), (uint32_t)s->D);
+    gw_u32(g->w, KEY("attention.value_length"), (uint32_t)s->D);
+    gw_u32(g->w, KEY("rope.dimension_count"), (uint32_t)s->D);
+    if (s->n_swa) { gw_u32(g->w, KEY("attention.sliding_window"), (uint32_t)s->n_swa); gw_f32(g->w, KEY("rope.freq_base_swa"), s->base_swa); }
 #undef KEY
 }
 

@@ -41,5 +41,10 @@ mq_tensor  *mq_find(mq_job *j, const char *name);            // NULL if absent
 // Runs the input model over the calibration tokens and sets in_scale/out_scale of every
 // per-channel output tensor that the forward pass uses as a matmul weight.
 lm_status   mq_calibrate(mq_job *j, const mq_opts *o);
+// The recipe's weight type for a GGUF tensor name (quantize.c; also used by the trainer's QAT).
+lm_type     mq_recipe_type(const char *recipe, const char *name, int n_layer_kv, int n_layer);
+// Row scale of a per-channel type: amax / 127 for i8; for 2 and 4 bits the candidate of a 25-step
+// grid minimizing the squared rounding error; 0 for an all-zero (or non-finite) row.
+float       mq_best_scale(const float *x, int64_t n, lm_type type);
 
 #endif

@@ -19,7 +19,7 @@
 
 // The E2B mobile recipe (quant-formats.md §1.2): 2-bit tied embedding/LM head and the MLPs of the
 // shared-KV (double-wide) layers, 8-bit per-layer-input projections, 4-bit PLE table and the rest.
-static lm_type recipe_type(const char *recipe, const char *name, int n_layer_kv, int n_layer) {
+lm_type mq_recipe_type(const char *recipe, const char *name, int n_layer_kv, int n_layer) {
     int il = -1;
     char part[64] = "";
     sscanf(name, "blk.%d.%63[^.]", &il, part);
@@ -51,7 +51,7 @@ static lm_status plan(mq_job *j, const mq_opts *o) {
         if (t->ti->n_dims < 2) continue;                                   // vectors stay as they are
         if (lm_type_traits_of(t->src.type)->per_channel)
             return lm_fail(LM_UNSUPPORTED, "'%s' is already %s: the input is GGUF-M", name, lm_type_name(t->src.type));
-        int type = recipe_type(o->recipe ? o->recipe : "e2b", name, in.n_layer_kv, in.n_layer);
+        int type = mq_recipe_type(o->recipe ? o->recipe : "e2b", name, in.n_layer_kv, in.n_layer);
         for (int k = 0; k < o->n_overrides; k++) {
             const char *eq = strrchr(o->overrides[k], '=');
             char glob[128];
@@ -89,7 +89,7 @@ static double sq_err(const float *x, int64_t n, float s, int lo, int hi) {
     return e;
 }
 
-static float best_scale(const float *x, int64_t n, lm_type type) {
+float mq_best_scale(const float *x, int64_t n, lm_type type) {
     float amax = 0.0f;
     for (int64_t i = 0; i < n; i++) amax = fmaxf(amax, fabsf(x[i]));
     if (amax == 0.0f || !isfinite(amax)) return 0.0f;
@@ -114,7 +114,7 @@ static lm_status row_scales(mq_tensor *t) {
     if (!t->scale || !t->row || !t->unit) return lm_fail(LM_NOMEM, "scales of '%s'", t->name);
     for (int64_t r = 0; r < rows; r++) {
         lm_tensor_row(&t->src, r, t->row);
-        for (int64_t g = 0; g < t->groups; g++) t->scale[r * t->groups + g] = best_scale(t->row + g * len, len, t->type);
+        for (int64_t g = 0; g < t->groups; g++) t->scale[r * t->groups + g] = mq_best_scale(t->row + g * len, len, t->type);
     }
     return LM_OK;
 }

@@ -32,8 +32,33 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_plan_from_header(const uint8_t *prefix, uin
     return s;
 }
 
-EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_model_load(const uint8_t *buf, uint32_t len, lm_model **out) {
-    return lm_model_load(buf, len, out);
+// out[0..7] = file size, tensor bytes, split.no, split.count, ext offset, ext length, ext row
+// bytes, need (prefix bytes, when TRUNCATED); out[8] = cut count, out[9..] = cuts.
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_file_layout(const uint8_t *prefix, uint32_t len, double *out) {
+    lm_file_layout l;
+    uint64_t need = 0;
+    lm_status s = lm_file_layout_from_header(prefix, len, &l, &need);
+    double v[9] = { (double)l.file_size, (double)l.tensor_bytes, l.split_no, l.split_count, (double)l.ext_off,
+                    (double)l.ext_len, (double)l.ext_row_bytes, (double)need, l.n_cut };
+    for (int k = 0; k < 9; k++) out[k] = v[k];
+    for (int k = 0; k < l.n_cut; k++) out[9 + k] = (double)l.cut[k];
+    return s;
+}
+
+// n == 0: buf[0..len) is one whole file. Else pieces: n quadruples (pointer, shard, file offset,
+// length) as doubles (exact below 2^53); buf and len are unused.
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_model_load(const uint8_t *buf, uint32_t len, const double *pieces, int32_t n,
+                                                lm_model **out) {
+    if (n == 0) return lm_model_load(buf, len, out);
+    if (n < 0 || n > 4096) return lm_fail(LM_INVALID_ARG, "%d pieces", n);
+    lm_piece *pc = malloc((size_t)n * sizeof *pc);
+    if (!pc) return lm_fail(LM_NOMEM, "piece table");
+    for (int32_t i = 0; i < n; i++)
+        pc[i] = (lm_piece){ (const uint8_t *)(uintptr_t)pieces[4 * i], (int32_t)pieces[4 * i + 1],
+                            (uint64_t)pieces[4 * i + 2], (uint64_t)pieces[4 * i + 3] };
+    lm_status s = lm_model_load_pieces(pc, n, out);
+    free(pc);
+    return s;
 }
 EMSCRIPTEN_KEEPALIVE void lm_wasm_model_free(lm_model *m) { lm_model_free(m); }
 
@@ -61,6 +86,14 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_n_past(const lm_ctx *c) { return lm_ctx
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_truncate(lm_ctx *c, int32_t n_keep) { return lm_ctx_truncate(c, n_keep); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_decode(lm_ctx *c, const lm_token *t, int32_t n) { return lm_decode(c, t, n); }
 EMSCRIPTEN_KEEPALIVE const float *lm_wasm_logits(const lm_ctx *c) { return lm_logits(c, 0); }
+// The staging rows of an external table (out[0] = row bytes, out[1] = rows), or NULL.
+EMSCRIPTEN_KEEPALIVE uint8_t *lm_wasm_ctx_ext_rows(lm_ctx *c, double *out) {
+    uint64_t rb = 0;
+    int32_t cap = 0;
+    uint8_t *p = lm_ctx_ext_rows(c, &rb, &cap);
+    out[0] = (double)rb; out[1] = cap;
+    return p;
+}
 
 // f: temperature top_p min_p repeat presence frequency; i: top_k penalty_last_n seed_lo seed_hi
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_sampler_new(const float *f, const int32_t *i, int32_t n_vocab, lm_sampler **out) {

@@ -1,6 +1,7 @@
 // @ts-check
 // abi.js — the only file that touches the Emscripten module: Module._lm_wasm_* and the heap.
-// Heap views are read fresh on every access: memory growth detaches old views.
+// Heap views are read fresh on every access: memory growth detaches old views. Pointers are
+// unsigned (a heap may pass 2 GiB): index with >>> , never >>.
 import { LmError } from './errors.js';
 
 const heapU8 = (M) => M.HEAPU8;
@@ -29,6 +30,10 @@ export class Abi {
   }
   free(p) { if (p) this.M._lm_wasm_free(p); }
   write(ptr, bytes) { heapU8(this.M).set(bytes, ptr); }
+  /** A view of heap bytes, valid until the next call into wasm (memory growth detaches it). */
+  view(ptr, n) { return heapU8(this.M).subarray(ptr, ptr + n); }
+  /** Bytes of wasm memory now (what the heap holds resident). */
+  heapBytes() { return heapU8(this.M).length; }
 
   // Runs fn(ptr) with a temporary allocation of n bytes.
   withScratch(n, fn) {
@@ -46,7 +51,7 @@ export class Abi {
       this.write(p, prefix);
       return this.withScratch(40, (out) => {
         const s = this.M._lm_wasm_plan_from_header(p, prefix.length, nCtx, nBatch, out);
-        const v = heapF64(this.M).subarray(out >> 3, (out >> 3) + 5);
+        const v = heapF64(this.M).subarray(out >>> 3, (out >>> 3) + 5);
         if (s < 0 && this.statusName(s) === 'TRUNCATED' && v[3] > prefix.length) return { need: v[3] };
         this.check(s);
         return { weights: v[0], kv: v[1], scratch: v[2], fileSize: v[4] };
@@ -54,16 +59,54 @@ export class Abi {
     } finally { this.free(p); }
   }
 
-  /** Loads a model whose bytes are at [ptr, ptr+len) in the heap (they must stay there). */
-  modelLoad(ptr, len) {
-    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_model_load(ptr, len, out)); return heap32(this.M)[out >> 2] >>> 0; });
+  /**
+   * Layout of one file or gguf-split shard from a prefix: { fileSize, tensorBytes, splitNo,
+   * splitCount, extOff, extLen, extRowBytes, cuts } (cuts: file offsets where pieces start), or
+   * { need } when the prefix is too short.
+   */
+  fileLayout(prefix) {
+    const p = this.alloc(prefix.length);
+    try {
+      this.write(p, prefix);
+      return this.withScratch(8 * (9 + 32), (out) => {
+        const s = this.M._lm_wasm_file_layout(p, prefix.length, out);
+        const v = heapF64(this.M).slice(out >>> 3, (out >>> 3) + 9 + 32);
+        if (s < 0 && this.statusName(s) === 'TRUNCATED' && v[7] > prefix.length) return { need: v[7] };
+        this.check(s);
+        return { fileSize: v[0], tensorBytes: v[1], splitNo: v[2], splitCount: v[3], extOff: v[4], extLen: v[5], extRowBytes: v[6],
+                 cuts: Array.from(v.subarray(9, 9 + v[8])) };
+      });
+    } finally { this.free(p); }
+  }
+
+  /**
+   * Loads a model from heap pieces [{ ptr, file, fileOff, len }] (they must stay there): one
+   * piece holding a whole file goes through lm_model_load, anything else lm_model_load_pieces.
+   */
+  modelLoad(pieces) {
+    const whole = pieces.length === 1 && pieces[0].file === 0 && pieces[0].fileOff === 0;
+    const n = whole ? 0 : pieces.length;
+    return this.withScratch(8 + 32 * n, (out) => {
+      const t = (out + 8) >>> 3;
+      if (!whole) pieces.forEach((pc, i) => heapF64(this.M).set([pc.ptr, pc.file, pc.fileOff, pc.len], t + 4 * i));
+      this.check(this.M._lm_wasm_model_load(pieces[0].ptr, whole ? pieces[0].len : 0, out + 8, n, out));
+      return heap32(this.M)[out >>> 2] >>> 0;
+    });
+  }
+
+  /** The staging rows of a table left out of the image: { ptr, rowBytes, cap }, or null. */
+  ctxExtRows(c) {
+    return this.withScratch(16, (out) => {
+      const p = this.M._lm_wasm_ctx_ext_rows(c, out) >>> 0, v = heapF64(this.M).subarray(out >>> 3, (out >>> 3) + 2);
+      return p ? { ptr: p, rowBytes: v[0], cap: v[1] } : null;
+    });
   }
   modelFree(m) { this.M._lm_wasm_model_free(m); }
 
   modelInfo(m) {
     return this.withScratch(56, (out) => {
       const arch = this.M.UTF8ToString(this.M._lm_wasm_model_info(m, out));
-      const v = heap32(this.M).slice(out >> 2, (out >> 2) + 14);
+      const v = heap32(this.M).slice(out >>> 2, (out >>> 2) + 14);
       return {
         arch, nVocab: v[0], nEmbd: v[1], nLayer: v[2], nHead: v[3], nHeadKv: v[4], nCtxTrain: v[5],
         slidingWindow: v[6], nEmbdPerLayer: v[7], nLayerKv: v[8], bos: v[9], eos: v[10], addBos: !!v[11],
@@ -73,7 +116,7 @@ export class Abi {
   }
 
   ctxNew(m, nCtx, nBatch, nThreads = 1) {
-    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, out)); return heap32(this.M)[out >> 2] >>> 0; });
+    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, out)); return heap32(this.M)[out >>> 2] >>> 0; });
   }
   ctxFree(c) { this.M._lm_wasm_ctx_free(c); }
   /** Keeps the first n tokens of the cache; false when the engine refuses (reset instead). */
@@ -84,24 +127,24 @@ export class Abi {
   /** Appends tokens and computes the last token's logits. */
   decode(c, tokens) {
     this.withScratch(4 * tokens.length, (p) => {
-      heap32(this.M).set(tokens, p >> 2);
+      heap32(this.M).set(tokens, p >>> 2);
       this.check(this.M._lm_wasm_decode(c, p, tokens.length));
     });
   }
   logitsPtr(c) { return this.M._lm_wasm_logits(c) >>> 0; }
   /** Copy of the last decode's logits. */
-  logits(c, nVocab) { const p = this.logitsPtr(c) >> 2; return heapF32(this.M).slice(p, p + nVocab); }
+  logits(c, nVocab) { const p = this.logitsPtr(c) >>> 2; return heapF32(this.M).slice(p, p + nVocab); }
 
   /** @param {{temperature:number, topK:number, topP:number, minP:number, repeatPenalty:number,
    *           presencePenalty:number, frequencyPenalty:number, penaltyLastN:number, seed:number}} o */
   samplerNew(o, nVocab) {
     return this.withScratch(24 + 16 + 4, (p) => {
-      heapF32(this.M).set([o.temperature, o.topP, o.minP, o.repeatPenalty, o.presencePenalty, o.frequencyPenalty], p >> 2);
+      heapF32(this.M).set([o.temperature, o.topP, o.minP, o.repeatPenalty, o.presencePenalty, o.frequencyPenalty], p >>> 2);
       const ip = p + 24, out = p + 40;
       const seed = BigInt.asUintN(64, BigInt(o.seed));
-      heap32(this.M).set([o.topK, o.penaltyLastN, Number(seed & 0xffffffffn) | 0, Number(seed >> 32n) | 0], ip >> 2);
+      heap32(this.M).set([o.topK, o.penaltyLastN, Number(seed & 0xffffffffn) | 0, Number(seed >> 32n) | 0], ip >>> 2);
       this.check(this.M._lm_wasm_sampler_new(p, ip, nVocab, out));
-      return heap32(this.M)[out >> 2] >>> 0;
+      return heap32(this.M)[out >>> 2] >>> 0;
     });
   }
   // ---- tokenizer and chat ----
@@ -130,7 +173,7 @@ export class Abi {
   tokenize(m, text, addSpecial, parseSpecial) {
     return this.#withString(text, (tp, len) => {
       const { ptr, n } = this.#sized(4, len + 8, (buf, cap) => this.M._lm_wasm_tokenize(m, tp, len, buf, cap, addSpecial ? 1 : 0, parseSpecial ? 1 : 0));
-      try { return Array.from(heap32(this.M).subarray(ptr >> 2, (ptr >> 2) + n)); } finally { this.free(ptr); }
+      try { return Array.from(heap32(this.M).subarray(ptr >>> 2, (ptr >>> 2) + n)); } finally { this.free(ptr); }
     });
   }
 
@@ -143,7 +186,7 @@ export class Abi {
   /** Text of token ids, as llama.cpp's llama_detokenize. */
   detokenize(m, ids, removeSpecial, unparseSpecial) {
     return this.withScratch(4 * Math.max(ids.length, 1), (tp) => {
-      heap32(this.M).set(ids, tp >> 2);
+      heap32(this.M).set(ids, tp >>> 2);
       const { ptr, n } = this.#sized(1, 16 * ids.length + 16, (buf, cap) => this.M._lm_wasm_detokenize(m, tp, ids.length, buf, cap, removeSpecial ? 1 : 0, unparseSpecial ? 1 : 0));
       try { return new TextDecoder().decode(heapU8(this.M).slice(ptr, ptr + n)); } finally { this.free(ptr); }
     });
@@ -164,8 +207,8 @@ export class Abi {
         ptrs.push(p);
         this.write(p, b);
         heapU8(this.M)[p + b.length] = 0;
-        heap32(this.M)[(tables >> 2) + i] = msg.role;
-        heap32(this.M)[(tables >> 2) + msgs.length + i] = p;
+        heap32(this.M)[(tables >>> 2) + i] = msg.role;
+        heap32(this.M)[(tables >>> 2) + msgs.length + i] = p;
       });
       const contents = tables + 4 * msgs.length;
       const { ptr, n } = this.#sized(1, 1024, (buf, cap) => this.M._lm_wasm_chat_render(m, tables, contents, msgs.length, format, flags, buf, cap));

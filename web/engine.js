@@ -4,6 +4,7 @@
 import { Abi } from './abi.js';
 import { LmError, throwIfAborted, toLmError } from './errors.js';
 import { loadIntoHeap } from './loader.js';
+import { readRows } from './ext-store.js';
 import { generateOptions, loadOptions } from './options.js';
 import { TextStream } from './text-stream.js';
 
@@ -57,7 +58,10 @@ const yieldNow = typeof setImmediate === 'function' ? () => new Promise((r) => s
   : (() => { const ch = new MessageChannel(), q = []; ch.port1.onmessage = () => q.shift()?.(); return () => new Promise((r) => { q.push(r); ch.port2.postMessage(0); }); })();
 
 export class Engine {
-  #abi; #model = 0; #ctx = 0; #file = 0; #busy = false; #dead = null;
+  #abi; #model = 0; #ctx = 0; #busy = false; #dead = null;
+  /** @type {Array<{ ptr: number }>} heap buffers holding the model file (loader.js pieces) */ #pieces = [];
+  /** the per-layer embedding table kept outside the heap, and the context's staging rows for it */
+  #ext = null; #extRows = null;
   /** @type {number[]} tokens whose K/V are in the context, in order */ #cached = [];
   /** @type {any} */ #info = null;
   /** @type {{ promptTokens: number, generatedTokens: number, stopReason: string, prefillMs: number, decodeMs: number } | null} */
@@ -74,15 +78,21 @@ export class Engine {
     this.#guard();
     this.#busy = true;
     try {
-      const { ptr, len, plan } = await loadIntoHeap(this.#abi, source, { signal: o.signal, onProgress: o.onProgress, nCtx: o.contextSize, nBatch: o.batchSize });
+      const r = await loadIntoHeap(this.#abi, source, {
+        signal: o.signal, onProgress: o.onProgress, nCtx: o.contextSize, nBatch: o.batchSize, cache: o.cache, sha256: o.sha256,
+        parallel: o.parallel, retries: o.retries, timeoutMs: o.timeoutMs, pleOutOfHeap: o.pleOutOfHeap });
       this.#release();
       this.#cached = [];
-      this.#file = ptr;
-      this.#model = this.#abi.modelLoad(ptr, len);
+      this.#pieces = r.pieces;
+      this.#ext = r.ext;
+      this.#model = this.#abi.modelLoad(r.pieces);
       this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads);
+      this.#extRows = r.ext ? this.#abi.ctxExtRows(this.#ctx) : null;
+      const { plan } = r;
       this.#info = { ...this.#abi.modelInfo(this.#model), threads: this.#abi.M.threads, build: this.#abi.M.build,
-                     memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch } };
-      this.batchSize = o.batchSize || 32;
+                     memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch, external: plan.external, heap: this.#abi.heapBytes() },
+                     source: r.origin };
+      this.batchSize = Math.min(o.batchSize || 32, this.#extRows?.cap ?? Infinity);
       return this.#info;
     } catch (e) {
       throw this.#fail(e);
@@ -90,6 +100,8 @@ export class Engine {
   }
 
   get info() { return this.#info; }
+  /** Bytes of wasm memory now (info.memory.heap is the figure right after the load). */
+  get heapBytes() { return this.#abi.heapBytes(); }
 
   /**
    * Streams the continuation of a prompt string (tokenized with BOS as the model wants) or of a
@@ -175,6 +187,7 @@ export class Engine {
       for (let i = st.reusedTokens; i < prompt.length; i += this.batchSize) {
         throwIfAborted(o.signal);
         const chunk = prompt.slice(i, i + this.batchSize);
+        await this.#fillExt(chunk);
         abi.decode(ctx, chunk);
         this.#cached.push(...chunk);
         await yieldNow();
@@ -190,7 +203,7 @@ export class Engine {
         yield t;
         await yieldNow();
         throwIfAborted(o.signal);
-        if (n + 1 < o.maxTokens) { abi.decode(ctx, [t]); this.#cached.push(t); }
+        if (n + 1 < o.maxTokens) { await this.#fillExt([t]); abi.decode(ctx, [t]); this.#cached.push(t); }
       }
       st.decodeMs = performance.now() - t1;
     } catch (e) {
@@ -200,6 +213,18 @@ export class Engine {
     } finally {
       if (sampler && !this.#dead) abi.samplerFree(sampler);
       this.#busy = false;
+    }
+  }
+
+  // Copies the tokens' rows of the table kept outside the heap into the context's staging rows
+  // (src/lm.h lm_ctx_ext_rows); a no-op for models that hold their table.
+  async #fillExt(tokens) {
+    const x = this.#extRows, abi = this.#abi;
+    if (!x) return;
+    try {
+      await readRows(this.#ext, tokens, x.rowBytes, (i, row) => abi.write(x.ptr + i * x.rowBytes, row));
+    } catch (e) {
+      throw new LmError('IO', `cannot read the per-layer embeddings kept outside the heap: ${e instanceof Error ? e.message : e}`, { cause: e });
     }
   }
 
@@ -216,8 +241,11 @@ export class Engine {
     const abi = this.#abi;
     if (this.#ctx) abi.ctxFree(this.#ctx);
     if (this.#model) abi.modelFree(this.#model);
-    if (this.#file) abi.free(this.#file);
-    this.#ctx = this.#model = this.#file = 0;
+    for (const pc of this.#pieces) abi.free(pc.ptr);
+    this.#ext?.close?.();
+    this.#ctx = this.#model = 0;
+    this.#pieces = [];
+    this.#ext = this.#extRows = null;
   }
 
   #guard() {

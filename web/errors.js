@@ -16,12 +16,14 @@ export class LmError extends Error {
   /**
    * @param {string} code one of CODES
    * @param {string} message human-readable detail (programs should test `code`)
-   * @param {{ cause?: unknown }} [options]
+   * @param {{ cause?: unknown, detail?: Record<string, number> }} [options] detail: numbers a
+   *   program may use (QUOTA: { needed, available } bytes)
    */
   constructor(code, message, options) {
     super(message, options);
     this.name = 'LmError';
     this.code = code;
+    if (options?.detail) this.detail = options.detail;
   }
 }
 

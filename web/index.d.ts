@@ -8,11 +8,15 @@ export type LmErrorCode =
 export declare class LmError extends Error {
   readonly name: 'LmError';
   readonly code: LmErrorCode;
-  constructor(code: LmErrorCode, message: string, options?: { cause?: unknown });
+  /** Numbers a program may use; QUOTA: bytes the model needs and bytes free. */
+  readonly detail?: { needed: number; available: number } | Record<string, number>;
+  constructor(code: LmErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, number> });
 }
 export declare const CODES: readonly LmErrorCode[];
 
-export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>;
+/** One file, or the files of a gguf-split model in any order (a single "-00001-of-0000N.gguf" URL or path names them all). */
+export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>
+  | Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
 
 export interface LoadProgress {
   phase: 'download' | 'load' | 'prefill';
@@ -35,6 +39,25 @@ export interface LoadOptions {
   wasmBinary?: ArrayBuffer;
   /** Force a build instead of feature detection (all give the same tokens; only speed differs). */
   build?: 'simd128' | 'relaxed' | 'threads';
+  /**
+   * Keep URL downloads in the browser's storage (OPFS, else the Cache API) and load from there
+   * first, without the network. Default true; Node has no such storage (no-op). Only complete,
+   * verified downloads are stored; not enough room is QUOTA (then pass false to run from memory).
+   */
+  cache?: boolean;
+  /** Expected SHA-256 (hex) of the file, checked while it streams (one per shard for gguf-split); a mismatch is CORRUPT. */
+  sha256?: string | string[];
+  /** Byte ranges downloaded at once when the server supports Range (default 4). */
+  parallel?: number;
+  /** Attempts per range that make no progress before FETCH (default 5; backoff from 250 ms, doubling, at most 4 s). */
+  retries?: number;
+  /** A request that receives nothing for this long is retried (ms, default 30000). */
+  timeoutMs?: number;
+  /**
+   * gemma4: keep the per-layer embedding table (1.2-1.9 GB for E2B) out of the wasm heap, in the
+   * File, the OPFS entry or JS memory, reading one row per token (default true; same tokens either way).
+   */
+  pleOutOfHeap?: boolean;
 }
 
 export interface GenerateOptions {
@@ -61,7 +84,13 @@ export interface ModelInfo {
   nCtxTrain: number; slidingWindow: number; nEmbdPerLayer: number; nLayerKv: number;
   nParams: number; bos: number; eos: number; addBos: boolean;
   threads: number; build: 'simd128' | 'relaxed' | 'threads';
-  memory: { weights: number; kv: number; scratch: number };
+  /**
+   * Bytes. weights: tensor data in the wasm heap; external: tensor data kept outside it
+   * (pleOutOfHeap); heap: wasm memory right after the load (what the engine holds resident).
+   */
+  memory: { weights: number; kv: number; scratch: number; external: number; heap: number };
+  /** Where the bytes came from, whether they are now in the cache, and the file count (gguf-split). */
+  source: { from: 'network' | 'cache' | 'file' | 'memory' | 'stream'; cached: boolean; shards: number };
 }
 
 export interface GenerationStats {
@@ -92,6 +121,12 @@ export declare class Chat {
 }
 
 export declare function loadModel(source: ModelSource, options?: LoadOptions): Promise<Model>;
+
+/** Cached models of this origin (complete and verified only); cachedAt in ms since the epoch. */
+export interface CachedModel { url: string; size: number; etag?: string; cachedAt: number }
+export declare function listCachedModels(): Promise<CachedModel[]>;
+/** Deletes a cached model (a gguf-split model by any shard's URL); false when there was none. */
+export declare function deleteCachedModel(url: string): Promise<boolean>;
 
 // ---- Transformers.js-style path ----
 export declare class TextStreamer {

@@ -5,18 +5,42 @@ import { WorkerEngine } from './worker-engine.js';
 import { LmError, CODES } from './errors.js';
 import { loadOptions } from './options.js';
 import { pipeline, TextStreamer } from './pipeline.js';
+import { listCached, deleteCached } from './cache.js';
 
 export { LmError, CODES, pipeline, TextStreamer };
 
 /**
+ * Models the browser keeps for this origin (OPFS, or the Cache API where OPFS cannot be written);
+ * only complete, verified downloads are ever listed. Empty in Node.
+ * @returns {Promise<Array<{ url: string, size: number, etag?: string, cachedAt: number }>>} size in bytes, cachedAt in ms since the epoch
+ * @example for (const m of await listCachedModels()) console.log(m.url, (m.size / 2 ** 30).toFixed(2), 'GiB');
+ */
+export async function listCachedModels() { return listCached(); }
+
+/**
+ * Deletes a cached model (a gguf-split model by any of its shard URLs, or the URL it was loaded with).
+ * @returns {Promise<boolean>} whether there was an entry
+ */
+export async function deleteCachedModel(url) {
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new LmError('INVALID_ARG', 'deleteCachedModel needs a URL');
+  return deleteCached(String(url));
+}
+
+/**
  * Loads a GGUF model: streams it into a wasm heap (in a Worker by default) and returns a Model.
- * @param {string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>} source
- *   URL, File/Blob, bytes, a byte stream, or (Node) a filesystem path
+ * URLs download as parallel byte ranges that resume after dropped connections, are cached
+ * (OPFS / Cache API) once complete and verified, and load from that cache first, offline too.
+ * gguf-split models load from a list of shards or the first shard's URL (-00001-of-0000N.gguf).
+ * @param {string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array> | Array<string | URL | Blob | ArrayBuffer>} source
+ *   URL, File/Blob, bytes, a byte stream, or (Node) a filesystem path; a list for gguf-split shards
  * @param {{ onProgress?: (p: { phase: string, loaded: number, total?: number }) => void,
  *           signal?: AbortSignal, contextSize?: number, batchSize?: number, worker?: boolean,
- *           threads?: number, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer }} [options]
+ *           threads?: number, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer, cache?: boolean,
+ *           sha256?: string | string[], parallel?: number, retries?: number, timeoutMs?: number,
+ *           pleOutOfHeap?: boolean }} [options]
  * @returns {Promise<Model>}
- * @throws {LmError} FETCH, IO, BAD_MAGIC, TRUNCATED, CORRUPT, UNSUPPORTED_*, TOO_LARGE, NOMEM, INVALID_ARG
+ * @throws {LmError} FETCH, IO, BAD_MAGIC, TRUNCATED, CORRUPT (also a sha256 mismatch), UNSUPPORTED_*,
+ *   TOO_LARGE, NOMEM, QUOTA (not enough storage to cache: retry with { cache: false }), INVALID_ARG
  * @example
  *   const lm = await loadModel('https://example.com/gemma-4-E2B-it-Q4_0.gguf', { onProgress: console.log });
  *   console.log(await lm.generate('Write a haiku about the sea', { maxTokens: 64 }));
@@ -24,9 +48,12 @@ export { LmError, CODES, pipeline, TextStreamer };
 export async function loadModel(source, options) {
   const o = loadOptions(options);
   if (source instanceof URL) source = source.href;
+  if (Array.isArray(source)) source = source.map((s) => (s instanceof URL ? s.href : s));
   const engine = o.worker ? await WorkerEngine.create(o) : await Engine.create(o);
   try {
-    await engine.load(source, { onProgress: o.onProgress, signal: o.signal, contextSize: o.contextSize, batchSize: o.batchSize });
+    await engine.load(source, { onProgress: o.onProgress, signal: o.signal, contextSize: o.contextSize, batchSize: o.batchSize,
+                                cache: o.cache, sha256: o.sha256, parallel: o.parallel, retries: o.retries, timeoutMs: o.timeoutMs,
+                                pleOutOfHeap: o.pleOutOfHeap });
   } catch (e) {
     await engine.dispose();
     throw e;

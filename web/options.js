@@ -12,6 +12,11 @@ export const GENERATE_DEFAULTS = Object.freeze({
 export const LOAD_DEFAULTS = Object.freeze({
   onProgress: undefined, signal: undefined, contextSize: 0, batchSize: 0, worker: true, threads: 1,
   wasmUrl: undefined, wasmBinary: undefined, build: undefined,
+  // loading (loader.js): cache where the browser can (no-op in Node), verify a sha256 (hex; one per
+  // shard as a list), byte ranges in flight, retries per range without progress, stall timeout,
+  // keep gemma4's per-layer embedding table out of the wasm heap
+  cache: true, sha256: /** @type {string | string[] | undefined} */ (undefined), parallel: 4, retries: 5, timeoutMs: 30000,
+  pleOutOfHeap: true,
 });
 
 // name -> check(value) returning an error text or ''.
@@ -31,6 +36,9 @@ const LOAD_CHECKS = {
   threads: int(1, 64), wasmUrl: (v) => (v === undefined || typeof v === 'string' || v instanceof URL ? '' : 'a URL'),
   wasmBinary: (v) => (v === undefined || v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? '' : 'an ArrayBuffer'),
   build: (v) => (['simd128', 'relaxed', 'threads'].includes(v) ? '' : "'simd128', 'relaxed' or 'threads'"),
+  cache: (v) => (typeof v === 'boolean' ? '' : 'a boolean'), pleOutOfHeap: (v) => (typeof v === 'boolean' ? '' : 'a boolean'),
+  sha256: (v) => ([v].flat().every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/i.test(h)) && [v].flat().length > 0 ? '' : 'a hex SHA-256 (or a list, one per shard)'),
+  parallel: int(1, 16), retries: int(0, 100), timeoutMs: int(100, 24 * 3600 * 1000),
 };
 
 function resolve(kind, defaults, checks, opts) {

@@ -34,8 +34,9 @@ export class WorkerEngine {
 
   async load(source, options = {}) {
     const { onProgress, signal, ...rest } = options ?? {};
-    this.info = await this.#call(Op.LOAD, { source, options: rest }, { onProgress, signal },
-                                 source instanceof ArrayBuffer ? [source] : []);
+    // ArrayBuffers and streams move to the worker (a list: gguf-split shards)
+    const movable = (s) => s instanceof ArrayBuffer || (typeof ReadableStream !== 'undefined' && s instanceof ReadableStream);
+    this.info = await this.#call(Op.LOAD, { source, options: rest }, { onProgress, signal }, [source].flat().filter(movable));
     return this.info;
   }
 
@@ -85,7 +86,7 @@ export class WorkerEngine {
         if (isNode && this.#pending.size === 0) this.#worker.unref();
         signal?.removeEventListener('abort', onAbort);
         if (m.ev === Ev.DONE) resolve(m.data);
-        else reject(m.name === 'AbortError' ? abortError(signal) : new LmError(m.code ?? 'WORKER', m.message));
+        else reject(m.name === 'AbortError' ? abortError(signal) : new LmError(m.code ?? 'WORKER', m.message, m.detail ? { detail: m.detail } : undefined));
       });
       if (isNode && this.#pending.size === 1) this.#worker.ref();   // keep Node alive only while work is pending
       this.#worker.postMessage({ id, op, args }, transfer);

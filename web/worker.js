@@ -16,7 +16,8 @@ const controllers = new Map();   // request id -> AbortController
 
 function fail(id, e) {
   const err = toLmError(e);
-  post({ id, ev: Ev.ERROR, name: err.name, code: err instanceof LmError ? err.code : undefined, message: err.message });
+  post({ id, ev: Ev.ERROR, name: err.name, code: err instanceof LmError ? err.code : undefined, message: err.message,
+         detail: err instanceof LmError ? err.detail : undefined });
 }
 
 async function run(id, op, args) {

@@ -29,7 +29,8 @@ lm_status ld_per_layer_bool(lm_model *m, const char *key, size_t field, lm_prese
 // Per-channel types (q2_c, q4_c, i8) also bind "<base>.scale" ([rows] f32) and the optional
 // "<base>.input_scale"/"<base>.output_scale" (tensor.h lm_tensor).
 lm_status ld_tensor(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p);
-// A gather-only table (never a matmul weight): per-channel scales may be [rows][groups].
+// A gather-only table (never a matmul weight): per-channel scales may be [rows][groups]. Its
+// bytes may be left out of a model loaded from pieces: t->data is then NULL, rows come per decode.
 lm_status ld_table(lm_model *m, lm_tensor *t, const char *name, int64_t rows, int64_t cols, lm_presence p);
 lm_status ld_common_hparams(lm_model *m);                 // n_embd, n_layer, n_ctx_train, heads, ff, eps
 lm_status ld_check_layers(const lm_model *m);             // head/ff/dim sanity after load_hparams

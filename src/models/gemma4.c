@@ -114,12 +114,26 @@ static lm_status gemma4_weights(lm_model *m) {
          (s = ld_tensor(m, &m->ple_proj, "per_layer_model_proj.weight", -1, LP, E, LM_REQUIRED)) ||
          (s = ld_tensor(m, &m->ple_proj_norm, "per_layer_proj_norm.weight", -1, 1, m->n_embd_ple, LM_REQUIRED))))
         return s;
+    m->ple_external = m->n_embd_ple && !m->ple_tok_embd.data;   // left out of the pieces (lm_model_load_pieces)
     if (m->ple_tok_embd.scale_groups > 1 && m->ple_tok_embd.scale_groups != m->n_layer)   // GGUF-M: one per (token, layer)
         return lm_fail(LM_BAD_SHAPE, "tensor 'per_layer_token_embd.scale': %d scales per row, expected 1 or %d (one per layer)",
                        m->ple_tok_embd.scale_groups, m->n_layer);
     for (int il = 0; il < m->n_layer; il++)
         if ((s = gemma4_layer_weights(m, il))) return s;
     return LM_OK;
+}
+
+// Row `tok` of the per-layer token embeddings as floats [n_layer*P]. An external table's row t of
+// this decode call was copied to c->ext_rows by the caller (lm_ctx_ext_rows); its per-channel
+// scales, if any, stay in the model.
+static void ple_token_row(const lm_ctx *c, int32_t t, lm_token tok, float *dst) {
+    const lm_tensor *tab = &c->m->ple_tok_embd;
+    if (!c->m->ple_external) { lm_tensor_row(tab, tok, dst); return; }
+    lm_tensor row = *tab;
+    row.data = c->ext_rows + (int64_t)t * tab->row_bytes;
+    row.rows = 1;
+    if (tab->scale) row.scale = tab->scale + (int64_t)tok * (tab->scale_groups > 0 ? tab->scale_groups : 1);
+    lm_tensor_row(&row, 0, dst);
 }
 
 // c->ple[t][il*P + j] = (rmsnorm(proj(x0)/sqrt(E))[il] * proj_norm + tok_ple[il]*sqrt(P)) / sqrt(2)
@@ -132,7 +146,7 @@ static void gemma4_ple_inputs(lm_ctx *c, const lm_token *tokens, int32_t n) {
         float *row = c->ple + (int64_t)t * LP, *tok = c->ff_b;
         for (int32_t i = 0; i < LP; i++) row[i] *= proj_scale;
         blk_norm(c, row, row, &m->ple_proj_norm, m->n_layer, P);
-        lm_tensor_row(&m->ple_tok_embd, tokens[t], tok);   // GGUF-M: one scale per (token, layer)
+        ple_token_row(c, t, tokens[t], tok);   // GGUF-M: one scale per (token, layer)
         for (int32_t i = 0; i < LP; i++) row[i] = (row[i] + tok[i] * tok_scale) * mix;
     }
 }

@@ -113,6 +113,8 @@ static lm_status channel_scales(lm_model *m, lm_tensor *t, const char *name, int
     return st ? st : act_scale(m, name, "output_scale", &t->out_scale);
 }
 
+// A table (max_groups > 1) whose bytes were left out of a model loaded from pieces binds with
+// data = NULL: the architecture reads its rows from lm_ctx.ext_rows.
 static lm_status bind(lm_model *m, lm_tensor *t, const char *name, int il, int64_t rows, int64_t cols, lm_presence p,
                       int64_t max_groups) {
     char n[96];
@@ -133,7 +135,8 @@ static lm_status bind(lm_model *m, lm_tensor *t, const char *name, int il, int64
     if (!ok) return lm_fail(LM_UNSUPPORTED_TYPE, "tensor '%s': type %s is not supported%s", n,
                             lm_type_name((int)ti->type), vector ? " for a vector (f32 only)" : "");
     const uint8_t *data = gguf_tensor_data(&m->g, ti);
-    if (!data) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", n);
+    bool external = !data && max_groups > 1 && m->g.partial;
+    if (!data && !external) return lm_fail(LM_TRUNCATED, "tensor '%s': data lies beyond the end of the file", n);
     if ((uintptr_t)data % 4) return lm_fail(LM_CORRUPT, "tensor '%s': data is not 4-byte aligned", n);
     *t = (lm_tensor){ .data = data, .type = (lm_type)ti->type, .rows = rows, .cols = cols,
                       .row_bytes = lm_row_bytes((int)ti->type, cols) };

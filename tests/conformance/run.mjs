@@ -147,6 +147,26 @@ for (const preset of MOBILE) {
   report(r);
 }
 
+// The committed default model (make train, docs/QAT.md): its Q4_0 file as shipped and its F16 form
+// (every matrix dequantized by pocketlm train-export --gguf), teacher-forced over KJV text and
+// greedy from a prompt: identical greedy tokens on both, float bounds for F16, quantized for Q4_0.
+const DEFAULT_MODEL = join(ROOT, 'models', 'pocketlm-default.gguf');
+if ((!only || only === 'pocketlm-default') && existsSync(DEFAULT_MODEL)) {
+  const f16 = join(OUT, 'pocketlm-default-f16.gguf');
+  cli('train-export', '--gguf', DEFAULT_MODEL, '--type', 'f16', '-o', f16);
+  const text = 'And it came to pass, when the king heard the words of the book of the law, that he rent his clothes. ' +
+               'And the king commanded Hilkiah the priest, and Ahikam the son of Shaphan, saying, Go ye, enquire of the LORD for me.';
+  const ids = JSON.parse(execFileSync(CLI, ['tokenize', '-m', DEFAULT_MODEL, '--json'], { input: JSON.stringify([text]), encoding: 'utf8' }))[0];
+  const toks = [2, ...ids].slice(0, N_SEQ);
+  for (const [name, model, kind] of [['pocketlm-default q4_0 (real)', DEFAULT_MODEL, 'quant'], ['pocketlm-default f16 (real)', f16, 'real']]) {
+    const r = await compare(name, model, 4096, toks, 'And God said unto Moses', 64);
+    r.kind = kind; r.ok = judge(r, kind) && r.greedy;
+    rows.push(r); r.ok ? pass++ : fail++;
+    report(r);
+    if (!r.greedy) console.log('  ours:', r.g1.join(','), '\n  ref: ', r.g2.join(','));
+  }
+}
+
 if (!only || only === 'stories260K') {
   if (existsSync(STORIES)) {
     const r = await compare('stories260K f32 (real)', STORIES, 512, sequence(512), 'Once upon a time', 64);
@@ -180,6 +200,9 @@ Regenerate: \`make && node tests/conformance/run.mjs --write\` (\`make test\` ru
 - **Sequence**: BOS + 63 fixed pseudo-random token ids, teacher-forced through both engines.
   Δlogp = difference of the two engines' log-probability of llama.cpp's top token at each position.
 - **Greedy**: 32 tokens continued from the first 8 (64 from "Once upon a time" for stories260K).
+- **pocketlm-default** (docs/QAT.md): the committed model as shipped (Q4_0) and its F16 form (\`pocketlm
+  train-export --gguf\`: every matrix dequantized), teacher-forced over 64 tokens of KJV text, 64 greedy
+  tokens from "And God said unto Moses"; both must give llama.cpp's greedy tokens exactly.
 - **GGUF-M** ("gguf-m" rows, docs/FORMAT.md): the f32 model quantized by \`pocketlm quantize --mobile\` (E2B
   recipe, static activation scales calibrated on another token sequence); pocketlm runs that file with
   \`--no-static-act\` (dynamic per-vector int8 activations), llama.cpp runs \`quantize --fallback\` of it

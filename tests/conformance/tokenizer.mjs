@@ -227,6 +227,8 @@ async function main() {
     if (v === 'gemma-4') gemmaStrings = r.strings;
   }
   if (!only && existsSync(STORIES)) await vocabChecks(llama, 'stories260K', STORIES);   // a real model's vocabulary
+  const DEFAULT_MODEL = join(ROOT, 'models', 'pocketlm-default.gguf');   // our BPE trainer's vocabulary (make train)
+  if ((!only || only === 'pocketlm-default') && existsSync(DEFAULT_MODEL)) await vocabChecks(llama, 'pocketlm-default', DEFAULT_MODEL);
   if (!only || only === 'chat') await chatChecks(llama, dir);
   if (gemmaStrings) await gemma3Check(dir, gemmaStrings);
   for (const f of failures) console.log(f);
