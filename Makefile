@@ -220,7 +220,7 @@ train: $(TRAIN_DIR)/qat-q4_0.ckpt
 # calibrated on training text), and QAT to each. Prints the table's rows.
 QAT_VARIANTS := f32 ptq-q4_0 qat-q4_0 ptq-mobile qat-mobile
 qat-table: $(TRAIN_DIR)/f32-tuned.ckpt $(TRAIN_DIR)/qat-q4_0.ckpt $(TRAIN_DIR)/qat-mobile.ckpt
-	head -c 120000 $(TRAIN_DIR)/train.txt > $(TRAIN_DIR)/calib.txt
+	head -c 40000 $(TRAIN_DIR)/train.txt > $(TRAIN_DIR)/calib.txt
 	$(PLM) train-export --ckpt $(TRAIN_DIR)/f32-tuned.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type f32 -o $(TRAIN_DIR)/f32.gguf
 	$(PLM) train-export --ckpt $(TRAIN_DIR)/f32-tuned.ckpt --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 -o $(TRAIN_DIR)/ptq-q4_0.gguf
 	$(PLM) quantize --mobile $(TRAIN_DIR)/f32.gguf $(TRAIN_DIR)/ptq-mobile.gguf --calib $(TRAIN_DIR)/calib.txt

@@ -2,7 +2,9 @@
 // Every function returns an int32 status (>= 0 ok or a count, < 0 an lm_status) or a pointer.
 // Pointers are wasm32 addresses (JS reads them as unsigned). 64-bit sizes travel as doubles.
 #include <emscripten.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../src/lm.h"
 #include "../src/sampler.h"
 #include "../src/chat.h"
@@ -150,4 +152,27 @@ EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_chat_render(const lm_model *m, const int32_
     p.add_generation_prompt = flags & 1;
     p.enable_thinking = (flags & 2) != 0;
     return lm_chat_render(v, &p, msgs, n, buf, cap);
+}
+
+// Tensor types of the model as text lines "type count" (e.g. "q4_0 120\nf32 50\n") into buf;
+// returns the byte count or -(bytes needed).
+EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_tensor_types(const lm_model *m, char *buf, int32_t cap) {
+    const char *names[64];
+    int32_t counts[64], n_types = 0, len = 0;
+    const char *name, *type;
+    int name_len, nd;
+    int64_t shape[4];
+    for (int64_t i = 0; lm_model_tensor(m, i, &name, &name_len, &type, shape, &nd); i++) {
+        int k = 0;
+        while (k < n_types && strcmp(names[k], type)) k++;
+        if (k == n_types && n_types < 64) { names[n_types] = type; counts[n_types++] = 0; }
+        if (k < n_types) counts[k]++;
+    }
+    for (int k = 0; k < n_types; k++) {
+        char line[48];
+        int n = snprintf(line, sizeof line, "%s %d\n", names[k], counts[k]);
+        if (len + n <= cap) memcpy(buf + len, line, (size_t)n);
+        len += n;
+    }
+    return len <= cap ? len : -len;
 }

@@ -115,6 +115,15 @@ export class Abi {
     });
   }
 
+  /** @returns {Record<string, number>} tensor count per type name, e.g. { q4_0: 120, f32: 50 } */
+  tensorTypes(m) {
+    const { ptr, n } = this.#sized(1, 512, (buf, cap) => this.M._lm_wasm_tensor_types(m, buf, cap));
+    try {
+      const text = new TextDecoder().decode(heapU8(this.M).slice(ptr, ptr + n));
+      return Object.fromEntries(text.trim().split('\n').filter(Boolean).map((l) => { const [t, c] = l.split(' '); return [t, Number(c)]; }));
+    } finally { this.free(ptr); }
+  }
+
   ctxNew(m, nCtx, nBatch, nThreads = 1) {
     return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, out)); return heap32(this.M)[out >>> 2] >>> 0; });
   }

@@ -89,7 +89,8 @@ export class Engine {
       this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads);
       this.#extRows = r.ext ? this.#abi.ctxExtRows(this.#ctx) : null;
       const { plan } = r;
-      this.#info = { ...this.#abi.modelInfo(this.#model), threads: this.#abi.M.threads, build: this.#abi.M.build,
+      this.#info = { ...this.#abi.modelInfo(this.#model), tensorTypes: this.#abi.tensorTypes(this.#model),
+                     threads: this.#abi.M.threads, build: this.#abi.M.build,
                      memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch, external: plan.external, heap: this.#abi.heapBytes() },
                      source: r.origin };
       this.batchSize = Math.min(o.batchSize || 32, this.#extRows?.cap ?? Infinity);

@@ -84,6 +84,8 @@ export interface ModelInfo {
   nCtxTrain: number; slidingWindow: number; nEmbdPerLayer: number; nLayerKv: number;
   nParams: number; bos: number; eos: number; addBos: boolean;
   threads: number; build: 'simd128' | 'relaxed' | 'threads';
+  /** Tensor count per type, e.g. { q4_0: 120, q6_k: 1, f32: 50 }. */
+  tensorTypes: Record<string, number>;
   /**
    * Bytes. weights: tensor data in the wasm heap; external: tensor data kept outside it
    * (pleOutOfHeap); heap: wasm memory right after the load (what the engine holds resident).

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Engine } from '../../web/engine.js';
 import { WorkerEngine } from '../../web/worker-engine.js';
-import { ENGINE_CODES, LmError } from '../../web/errors.js';
+import { ENGINE_CODES, LmError, toLmError } from '../../web/errors.js';
 import { Abi } from '../../web/abi.js';
 import createPocketLM from '../../dist/pocketlm.mjs';
 
@@ -28,6 +28,7 @@ for (const [name, Impl] of [['Engine', Engine], ['WorkerEngine', WorkerEngine]])
     const info = await e.load(MODEL);
     assert.equal(info.arch, 'gemma4');
     assert.ok(info.memory.weights > 0 && info.memory.kv > 0);
+    assert.ok(info.tensorTypes.q4_0 > 0 && info.tensorTypes.f32 > 0, JSON.stringify(info.tensorTypes));
     const got = await collect(e.generateTokens(PROMPT, { temperature: 0, maxTokens: 24 }));
     assert.deepEqual(got, nativeGreedy.slice(0, got.length));
     assert.ok(got.length === 24 || e.stats.stopReason === 'eos');
@@ -88,4 +89,13 @@ test('every C status code has a JS code, named the same', async () => {
   for (let s = -1; ; s--) { const n = abi.statusName(s); if (n === 'UNKNOWN') break; names.push(n); }
   assert.deepEqual(names, [...ENGINE_CODES]);
   assert.ok(existsSync(CLI));
+});
+
+test('a wasm trap surfaces as LmError RUNTIME', async () => {
+  const M = await createPocketLM({ wasmBinary: readFileSync(ROOT + 'dist/pocketlm.wasm') });
+  const abi = new Abi(M);
+  let err;
+  try { abi.decode(0xfffffff0, [1]); } catch (e) { err = toLmError(e); }   // a context pointer past the heap: trap
+  assert.ok(err instanceof LmError);
+  assert.equal(err.code, 'RUNTIME');
 });
