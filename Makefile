@@ -211,7 +211,8 @@ $(TRAIN_DIR)/f32-tuned.ckpt: $(TRAIN_DIR)/f32.ckpt
 
 train: $(TRAIN_DIR)/qat-q4_0.ckpt
 	@mkdir -p models
-	$(PLM) train-export --ckpt $< --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 --name pocketlm-default -o models/pocketlm-default.gguf
+	$(PLM) train-export --ckpt $< --vocab $(TRAIN_DIR)/vocab.gguf --type q4_0 --name pocketlm-default --ctx 1024 \
+	  -o models/pocketlm-default.gguf
 	$(PLM) ppl -m models/pocketlm-default.gguf --text $(TRAIN_DIR)/val.txt -t $(TRAIN_THREADS)
 	$(PLM) run -m models/pocketlm-default.gguf -p "And God said" -n 40
 

@@ -111,6 +111,28 @@ function cpuTable(results) {
   return rows.join('\n');
 }
 
+// Per-layer decode cost from two layer counts of one shape: (ms/token at L_b − at L_a) / (L_b − L_a),
+// i.e. the layers the bigger file adds, with the output head and embeddings cancelled out.
+function layerTable(results) {
+  const rows = ['| shape, type | layers | engine | ms per added layer per token (wall) | (CPU time) |', '|---|---|---|--:|--:|'];
+  const byShape = new Map();
+  for (const r of results.runs) if (r.layers) {
+    const k = `${r.id.replace(/-L\d+$/, '')} ${TYPE[r.type]}`;
+    byShape.set(k, [...(byShape.get(k) ?? []), r]);
+  }
+  for (const [k, rs] of byShape) {
+    if (rs.length < 2) continue;
+    const [a, b] = rs.sort((x, y) => x.layers - y.layers);
+    for (const eng of ['pocketlm', 'pocketlm-relaxed', 'wllama', 'native-sse42', 'native-best']) {
+      const ma = a.sessions[eng] && medians(a.sessions[eng]), mb = b.sessions[eng] && medians(b.sessions[eng]);
+      if (!ma || !mb) continue;
+      const per = (x, y) => (x && y ? ((1000 / y - 1000 / x) / (b.layers - a.layers)).toFixed(1) : '–');
+      rows.push(`| ${k} | ${a.layers} → ${b.layers} | ${ENGINE_LABELS[eng]} | ${per(ma.decode, mb.decode)} | ${per(ma.cpuDecode, mb.cpuDecode)} |`);
+    }
+  }
+  return rows.length > 2 ? rows.join('\n') : '';
+}
+
 function threadTable(results) {
   const rows = ['| model | type | engine | threads | prefill @128 tok/s | prefill @512 tok/s | decode tok/s |', '|---|---|---|--:|--:|--:|--:|'];
   let any = false;
@@ -150,7 +172,7 @@ function loadRange(results) {
 /** The generated part of the Speed section. */
 export function markdown(results) {
   const m = results.meta;
-  const threads = threadTable(results);
+  const threads = threadTable(results), layers = layerTable(results);
   const agree = agreementLines(results);
   return [
     `Run: \`${m.command}\` — ${m.date}, ${m.mode} mode, ${m.rounds} round(s) (medians), ${m.decodeTokens} decoded tokens, context ${m.nCtx}.`,
@@ -168,6 +190,7 @@ export function markdown(results) {
     '**CPU time** (tokens per CPU-second of the engine\'s processes, 1-thread engines; time spent waiting for a CPU that other jobs hold drops out, cache and memory-bandwidth contention do not; – where the interval is under 200 ms):',
     '',
     cpuTable(results),
+    ...(layers ? ['', '**Per layer** (decode time the added layers cost; the E2B L5 → L10 layers share KV and have ff 12288):', '', layers] : []),
     ...(threads ? ['', '**Threads** (cross-origin isolated page; this VM has 2 vCPUs):', '', threads] : []),
     '',
     '**Wasm size** (what a browser downloads; wllama\'s JS embeds its worker and Emscripten glue):',

@@ -235,7 +235,7 @@ static void export_roundtrips(void) {
         }
         tr_fake_quant_weights(f.p, &f.m, &f.q, f.w, f.weff);
         tr_forward(f.p, &f.m, f.weff, &f.q, &f.a, f.tok, f.tok, false);
-        CHECK(tr_export(path, &f.m, f.w, &f.q, CASES[k].out, vocab, vlen, "test"));
+        CHECK(tr_export(path, &f.m, f.w, &f.q, CASES[k].out, vocab, vlen, "test", 0));
         double top1, d = engine_diff(path, &f, &top1);
         if (getenv("TRAIN_VERBOSE") || !(d <= CASES[k].tol) || top1 < CASES[k].top1) fprintf(stderr, "export case %zu: max |dlogit| %g, top-1 %.2f\n", k, d, top1);
         CHECK(d <= CASES[k].tol);

@@ -62,6 +62,7 @@ static bool float_copy(const char *in, const char *out, lm_type type) {
 
 int cmd_train_export(int argc, char **argv) {
     const char *ckpt = NULL, *vocab = NULL, *type = NULL, *out = NULL, *name = "pocketlm", *gguf = NULL;
+    int n_ctx = 0;
     for (int i = 0; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--gguf")) gguf = argv[i + 1];
         else if (!strcmp(argv[i], "--ckpt")) ckpt = argv[i + 1];
@@ -69,6 +70,7 @@ int cmd_train_export(int argc, char **argv) {
         else if (!strcmp(argv[i], "--type")) type = argv[i + 1];
         else if (!strcmp(argv[i], "-o")) out = argv[i + 1];
         else if (!strcmp(argv[i], "--name")) name = argv[i + 1];
+        else if (!strcmp(argv[i], "--ctx")) n_ctx = atoi(argv[i + 1]);
         else { out = NULL; break; }
     }
     static const struct { const char *name; tr_out type; } TYPES[] = {
@@ -78,7 +80,8 @@ int cmd_train_export(int argc, char **argv) {
     if (gguf && out && t >= 0 && t < 2 && !ckpt && !vocab && argc % 2 == 0)
         return float_copy(gguf, out, TYPES[t].type == TR_OUT_F16 ? LM_TYPE_F16 : LM_TYPE_F32) ? 0 : 1;
     if (!ckpt || !vocab || !out || t < 0 || argc % 2 || gguf) {
-        fprintf(stderr, "usage: pocketlm train-export --ckpt STATE.ckpt --vocab V.gguf --type f32|f16|q4_0|mobile -o OUT.gguf [--name NAME]\n"
+        fprintf(stderr, "usage: pocketlm train-export --ckpt STATE.ckpt --vocab V.gguf --type f32|f16|q4_0|mobile -o OUT.gguf\n"
+                        "                             [--name NAME] [--ctx CONTEXT_LENGTH (default: the training context)]\n"
                         "       pocketlm train-export --gguf IN.gguf --type f32|f16 -o OUT.gguf\n"
                         "  mobile: GGUF-M with the E2B recipe; static activation scales when the checkpoint is mobile QAT\n"
                         "  --gguf: the same model with every matrix dequantized (e.g. the F16 form of a Q4_0 file)\n");
@@ -88,7 +91,7 @@ int cmd_train_export(int argc, char **argv) {
     tr_state s;
     uint64_t vlen;
     uint8_t *vb = read_bytes(vocab, &vlen);
-    bool ok = vb && tr_ckpt_load(ckpt, &m, &s) && tr_export(out, &m, s.w, &s.q, TYPES[t].type, vb, vlen, name);
+    bool ok = vb && tr_ckpt_load(ckpt, &m, &s) && tr_export(out, &m, s.w, &s.q, TYPES[t].type, vb, vlen, name, n_ctx);
     free(vb); free(s.w); free(s.m); free(s.v);
     return ok ? 0 : 1;
 }

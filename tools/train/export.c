@@ -41,9 +41,9 @@ static lm_type block_type(tr_out type, int cols) {
     return lm_row_bytes(t, cols) < 0 ? LM_TYPE_F16 : t;   // rows that are not whole blocks
 }
 
-static void keys(gguf_writer *gw, const tr_model *m, const gguf_file *vocab, const char *name) {
+static void keys(gguf_writer *gw, const tr_model *m, const gguf_file *vocab, const char *name, int32_t n_ctx) {
     const tr_config *c = &m->c;
-    gen_g4_hparams h = { name, c->n_ctx, c->n_embd, c->n_layer, c->n_head, c->n_head_kv, c->head_dim, c->head_dim_full,
+    gen_g4_hparams h = { name, n_ctx > 0 ? n_ctx : c->n_ctx, c->n_embd, c->n_layer, c->n_head, c->n_head_kv, c->head_dim, c->head_dim_full,
                          0, c->n_swa, c->n_layer - c->n_layer_kv, c->ff, c->swa, c->rope_base, c->rope_base_swa };
     gen_g4_keys(gw, &h);
     for (uint64_t i = 0; i < vocab->n_kv; i++)
@@ -128,7 +128,7 @@ static void mobile_keys(gguf_writer *gw, uint64_t resident_end) {
 }
 
 bool tr_export(const char *path, const tr_model *m, const float *w, const tr_quant *q, tr_out type,
-               const uint8_t *vocab_gguf, uint64_t vocab_len, const char *name) {
+               const uint8_t *vocab_gguf, uint64_t vocab_len, const char *name, int32_t n_ctx) {
     gguf_file vocab;
     if (gguf_parse(vocab_gguf, vocab_len, &vocab, NULL)) { fprintf(stderr, "export: vocabulary: %s\n", lm_errmsg()); return false; }
     out_tensor *o = calloc((size_t)m->n_t, sizeof *o);
@@ -140,7 +140,7 @@ bool tr_export(const char *path, const tr_model *m, const float *w, const tr_qua
         if (type == TR_OUT_MOBILE && tr_mobile_type(m, ti)) ok = plan_channel(m, q, w, ti, &o[ti]);
     }
     if (ok) {
-        keys(gw, m, &vocab, name);
+        keys(gw, m, &vocab, name, n_ctx);
         if (type == TR_OUT_MOBILE) side_tensors(gw, m, q, o);
         add_tensors(gw, m, type, o, &rope_n);
         if (type == TR_OUT_MOBILE) mobile_keys(gw, gw_data_size(gw));

@@ -223,9 +223,10 @@ bool tr_ckpt_load(const char *path, tr_model *m, tr_state *s);
 
 typedef enum { TR_OUT_F32, TR_OUT_F16, TR_OUT_Q4_0, TR_OUT_MOBILE } tr_out;
 // Writes a gemma4 GGUF llama.cpp and pocketlm load: the vocabulary's tokenizer.* keys, gemma4.*
-// keys (tools/gen.c), the weights in the given form (GGUF-M: the mobile recipe with q's static
-// activation scales). false with a message on stderr.
+// keys (tools/gen.c) with context_length n_ctx (0: the training context), the weights in the
+// given form (GGUF-M: the mobile recipe with q's static activation scales). false with a message
+// on stderr.
 bool tr_export(const char *path, const tr_model *m, const float *w, const tr_quant *q, tr_out type,
-               const uint8_t *vocab_gguf, uint64_t vocab_len, const char *name);
+               const uint8_t *vocab_gguf, uint64_t vocab_len, const char *name, int32_t n_ctx);
 
 #endif
