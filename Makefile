@@ -52,6 +52,7 @@ bench-kernels: build/wasm/bench_kernels.cjs
 test-conformance: build/pocketlm
 	node tests/conformance/run.mjs
 	node tests/conformance/tokenizer.mjs
+	node tests/conformance/kvq8.mjs
 
 # JS unit and integration tests over the shipped dist/ build (Node), then the browser tests
 # (playwright-core driving Debian's Chromium against pages served from 127.0.0.1)

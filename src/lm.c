@@ -8,7 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-lm_ctx_params lm_ctx_default_params(void) { return (lm_ctx_params){ .n_ctx = 0, .n_batch = 32, .n_threads = 1 }; }
+lm_ctx_params lm_ctx_default_params(void) {
+    return (lm_ctx_params){ .n_ctx = 0, .n_batch = 32, .n_threads = 1, .kv_type = LM_KV_F16 };
+}
+
+// KV cache storage per type: bytes per element, and per (token, KV head) of scale.
+static const struct { const char *name; uint32_t elem, head; } KV_TYPES[LM_KV_COUNT] = {
+    [LM_KV_F16] = { "f16", 2, 0 },
+    [LM_KV_Q8]  = { "q8",  1, sizeof(float) },
+};
+
+const char *lm_kv_type_name(lm_kv_type t) { return (unsigned)t < LM_KV_COUNT ? KV_TYPES[t].name : NULL; }
+
+lm_kv_type lm_kv_type_from_name(const char *name) {
+    int t = 0;
+    while (t < LM_KV_COUNT && (!name || strcmp(name, KV_TYPES[t].name))) t++;
+    return (lm_kv_type)t;
+}
 
 static lm_status read_special_ids(lm_model *m) {
     static const struct { const char *key; size_t off; } IDS[] = {
@@ -149,6 +165,7 @@ static lm_status resolve_dims(const lm_model *m, const lm_ctx_params *p, ctx_dim
     if (p->n_ctx < 0 || d->n_ctx > (1 << 20)) return lm_fail(LM_INVALID_ARG, "n_ctx %d is out of range (1..1048576)", p->n_ctx);
     if (p->n_batch < 0 || d->n_batch > 4096) return lm_fail(LM_INVALID_ARG, "n_batch %d is out of range (1..4096)", p->n_batch);
     if (p->n_threads < 0 || p->n_threads > 256) return lm_fail(LM_INVALID_ARG, "n_threads %d is out of range (1..256)", p->n_threads);
+    if ((unsigned)p->kv_type >= LM_KV_COUNT) return lm_fail(LM_INVALID_ARG, "kv_type %d is not a KV cache type (0 = f16, 1 = q8)", (int)p->kv_type);
     if (d->n_batch > d->n_ctx) d->n_batch = d->n_ctx;
     d->n_out = p->logits_all ? d->n_batch : 1;
     return LM_OK;
@@ -157,6 +174,14 @@ static lm_status resolve_dims(const lm_model *m, const lm_ctx_params *p, ctx_dim
 static int32_t kv_cells(const lm_model *m, const ctx_dims *d, int il) {
     int64_t ring = (int64_t)m->n_swa + d->n_batch;
     return m->layers[il].swa && ring < d->n_ctx ? (int32_t)ring : d->n_ctx;
+}
+
+// Bytes of one layer's K or V cache (codes, then scales) for a context of dims d.
+static void kv_bytes(const lm_model *m, const ctx_dims *d, lm_kv_type t, int il, uint64_t *codes, uint64_t *scales) {
+    const lm_layer *L = &m->layers[il];
+    uint64_t cells = (uint64_t)kv_cells(m, d, il);
+    *codes = cells * (uint64_t)L->n_head_kv * L->head_dim * KV_TYPES[t].elem;
+    *scales = cells * (uint64_t)L->n_head_kv * KV_TYPES[t].head;
 }
 
 static void scratch_sizes(const lm_model *m, const ctx_dims *d, uint64_t bytes[S_COUNT]) {
@@ -203,8 +228,9 @@ lm_status lm_model_plan(const lm_model *m, const lm_ctx_params *p, lm_mem_plan *
     for (int i = 0; i < S_COUNT; i++) out->scratch += bytes[i];
     for (uint64_t i = 0; i < m->g.n_tensors; i++) out->weights += m->g.tensors[i].size;
     for (int il = 0; il < m->n_layer; il++) {
-        const lm_layer *L = &m->layers[il];
-        if (L->kv_src == il) out->kv += 2ull * 2 * (uint64_t)kv_cells(m, &d, il) * L->n_head_kv * L->head_dim;
+        uint64_t codes, scales;
+        kv_bytes(m, &d, p->kv_type, il, &codes, &scales);
+        if (m->layers[il].kv_src == il) out->kv += 2 * (codes + scales);
     }
     return LM_OK;
 }
@@ -219,7 +245,7 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
     lm_ctx *c = calloc(1, sizeof *c);
     if (!c) return lm_fail(LM_NOMEM, "context struct");
     *c = (lm_ctx){ .m = m, .k = lm_kernels_best, .n_ctx = d.n_ctx, .n_batch = d.n_batch, .n_out = d.n_out,
-                   .logits_all = p->logits_all, .static_act = !p->no_static_act };
+                   .logits_all = p->logits_all, .static_act = !p->no_static_act, .kv_type = p->kv_type };
     uint64_t bytes[S_COUNT];
     scratch_sizes(m, &d, bytes);
     void **slots[S_COUNT] = { (void **)&c->x, (void **)&c->xn, (void **)&c->tmp, (void **)&c->q, (void **)&c->kc,
@@ -228,12 +254,13 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
     bool ok = (c->kv = calloc((size_t)m->n_layer, sizeof *c->kv)) != NULL;
     for (int i = 0; ok && i < S_COUNT; i++) ok = (*slots[i] = malloc(bytes[i] ? bytes[i] : 1)) != NULL;
     for (int il = 0; ok && il < m->n_layer; il++) {
-        const lm_layer *L = &m->layers[il];
-        if (L->kv_src != il) continue;
+        if (m->layers[il].kv_src != il) continue;
         lm_kv_layer *kv = &c->kv[il];
+        uint64_t codes, scales;
+        kv_bytes(m, &d, p->kv_type, il, &codes, &scales);
         kv->n_cells = kv_cells(m, &d, il);
-        size_t n = (size_t)kv->n_cells * L->n_head_kv * L->head_dim;
-        ok = (kv->k = malloc(n * 2)) && (kv->v = malloc(n * 2));
+        ok = (kv->k = malloc(codes)) && (kv->v = malloc(codes));
+        if (ok && scales) ok = (kv->ks = malloc(scales)) && (kv->vs = malloc(scales));
     }
     if (ok && m->ple_external) ok = (c->ext_rows = malloc((size_t)d.n_batch * (size_t)m->ple_tok_embd.row_bytes)) != NULL;
     if (!ok) { lm_ctx_free(c); return lm_fail(LM_NOMEM, "context buffers (n_ctx %d, n_batch %d)", d.n_ctx, d.n_batch); }
@@ -245,7 +272,10 @@ lm_status lm_ctx_new(const lm_model *m, const lm_ctx_params *p, lm_ctx **out) {
 void lm_ctx_free(lm_ctx *c) {
     if (!c) return;
     lm_pool_free(c->pool);
-    for (int il = 0; c->kv && il < c->m->n_layer; il++) { free(c->kv[il].k); free(c->kv[il].v); }
+    for (int il = 0; c->kv && il < c->m->n_layer; il++) {
+        lm_kv_layer *kv = &c->kv[il];
+        free(kv->k); free(kv->v); free(kv->ks); free(kv->vs);
+    }
     free(c->kv);
     void *bufs[] = { c->x, c->xn, c->tmp, c->q, c->kc, c->vc, c->att, c->ff_a, c->ff_b, c->ple, c->scores, c->qact, c->logits,
                      c->ext_rows };

@@ -25,6 +25,14 @@ typedef struct lm_ctx   lm_ctx;     // opaque; KV cache + scratch; one per conve
 typedef struct lm_vocab lm_vocab;   // opaque; tokenizer; immutable after load
 typedef int32_t         lm_token;
 
+// KV cache storage (lm_ctx_params.kv_type).
+typedef enum {
+    LM_KV_F16 = 0,        // f16, as llama.cpp's default: 4 bytes per K+V element pair
+    LM_KV_Q8  = 1,        // int8 codes with one f32 scale per token and KV head (symmetric, -127..127,
+                          // round half to even): about half the bytes of f16
+    LM_KV_COUNT
+} lm_kv_type;
+
 typedef struct {
     int32_t n_ctx;        // context length in tokens; 0 = min(model's training context, 4096)
     int32_t n_batch;      // tokens per forward chunk in prefill (also sizes SWA rings); 0 = 32
@@ -32,6 +40,7 @@ typedef struct {
     bool    logits_all;   // keep logits for every token of a decode call (teacher forcing), not just the last
     bool    no_static_act;// GGUF-M: ignore the static activation scales (dynamic per-vector int8 inputs,
                           // no output requantization); for cross-checks against engines without them
+    lm_kv_type kv_type;   // KV cache storage; LM_INVALID_ARG when not an lm_kv_type
 } lm_ctx_params;
 
 typedef struct {
@@ -50,6 +59,8 @@ typedef struct {
 } lm_model_info;
 
 lm_ctx_params lm_ctx_default_params(void);
+const char   *lm_kv_type_name(lm_kv_type t);          // "f16", "q8"; NULL when out of range
+lm_kv_type    lm_kv_type_from_name(const char *name); // LM_KV_COUNT when unknown
 
 // Parses and validates a GGUF image and binds tensor views. buf must outlive the model.
 lm_status lm_model_load(const uint8_t *buf, uint64_t len, lm_model **out);

@@ -47,8 +47,10 @@ struct lm_model {
 };
 
 typedef struct {
-    uint16_t *k, *v;          // [n_cells][n_head_kv*head_dim] f16; NULL for layers without their own cache
-    int32_t   n_cells;        // n_ctx for full layers; a ring of min(n_ctx, n_swa + n_batch) for SWA layers
+    void    *k, *v;           // [n_cells][n_head_kv*head_dim]: f16 (LM_KV_F16) or int8 codes (LM_KV_Q8);
+                              // NULL for layers without their own cache
+    float   *ks, *vs;         // LM_KV_Q8: [n_cells][n_head_kv] scales (value = code * scale); else NULL
+    int32_t  n_cells;         // n_ctx for full layers; a ring of min(n_ctx, n_swa + n_batch) for SWA layers
 } lm_kv_layer;
 
 struct lm_ctx {
@@ -58,6 +60,7 @@ struct lm_ctx {
     int32_t n_ctx, n_batch, n_past, n_out;
     bool    logits_all;
     bool    static_act;       // apply GGUF-M input/output activation scales (blk_matmul)
+    lm_kv_type kv_type;       // storage of every layer's cache (models/attention.c)
     // optional: called after every matmul with its weight, input rows and output rows (calibration
     // in tools/calib.c, the recorder of tests/test_wq_ref.c; NULL in normal use)
     void  (*observe)(void *ud, const lm_tensor *w, const float *x, const float *y, int32_t n_tok);

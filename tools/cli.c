@@ -43,13 +43,14 @@ static int usage(void) {
         "  train --vocab V.gguf --train T.txt --val V.txt --out S.ckpt [...]   train a gemma4 model (QAT: --qat)\n"
         "  train-export --ckpt S.ckpt --vocab V.gguf --type f32|f16|q4_0|mobile -o OUT.gguf\n"
         "  ppl    -m M.gguf --text T.txt [--seqs N --ctx N -t N]   perplexity through the engine\n"
-        "  (logits/run --no-static-act: ignore GGUF-M static activation scales; docs/FORMAT.md)\n");
+        "  (logits/run --no-static-act: ignore GGUF-M static activation scales; docs/FORMAT.md)\n"
+        "  (info/logits/run --kv f16|q8: KV cache storage, f16 (default) or int8 with a scale per token and head)\n");
     gen_list_presets(stderr);
     return 2;
 }
 
 typedef struct {
-    const char *model, *tokens, *out, *preset, *type, *prompt, *format, *date, *tmpl;
+    const char *model, *tokens, *out, *preset, *type, *prompt, *format, *date, *tmpl, *kv;
     int n_predict, n_ctx, n_threads, top_k, layers;
     float temp, top_p, min_p;
     uint64_t seed;
@@ -81,6 +82,7 @@ static int parse_args(int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--out") || !strcmp(a, "-o")) o->out = v;
         else if (!strcmp(a, "--model")) o->preset = v;
         else if (!strcmp(a, "--type")) o->type = v;
+        else if (!strcmp(a, "--kv")) o->kv = v;
         else if (!strcmp(a, "-n")) o->n_predict = atoi(v);
         else if (!strcmp(a, "--ctx")) o->n_ctx = atoi(v);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) o->n_threads = atoi(v);
@@ -133,14 +135,25 @@ static int parse_tokens(const char *s, lm_token **out) {
     return n;
 }
 
+// Context parameters common to info, logits and run; false (message printed) for a bad --kv.
+static bool ctx_params(const opts *o, lm_ctx_params *cp) {
+    *cp = lm_ctx_default_params();
+    cp->n_ctx = o->n_ctx;
+    cp->n_threads = o->n_threads;
+    cp->no_static_act = o->no_static_act;
+    cp->kv_type = o->kv ? lm_kv_type_from_name(o->kv) : LM_KV_F16;
+    if (cp->kv_type == LM_KV_COUNT) fprintf(stderr, "--kv %s: the KV cache types are f16 and q8\n", o->kv);
+    return cp->kv_type != LM_KV_COUNT;
+}
+
 static int cmd_info(const opts *o) {
     uint8_t *buf;
     lm_model *m = load(o, &buf);
     if (!m) return 1;
     lm_model_info in;
     lm_model_get_info(m, &in);
-    lm_ctx_params cp = lm_ctx_default_params();
-    cp.n_ctx = o->n_ctx;
+    lm_ctx_params cp;
+    if (!ctx_params(o, &cp)) { lm_model_free(m); free(buf); return 2; }
     lm_mem_plan plan;
     lm_status s = lm_model_plan(m, &cp, &plan);
     printf("architecture   %s\nparameters     %llu\nn_vocab        %d\nn_embd         %d\nn_layer        %d (%d with KV)\n"
@@ -148,8 +161,8 @@ static int cmd_info(const opts *o) {
            in.arch, (unsigned long long)in.n_params, in.n_vocab, in.n_embd, in.n_layer, in.n_layer_kv, in.n_head,
            in.n_head_kv, in.n_ctx_train, in.n_swa, in.n_embd_per_layer, in.bos, in.eos, in.add_bos);
     if (s == LM_OK)
-        printf("memory         weights %llu, kv %llu, scratch %llu bytes (n_ctx %d)\n", (unsigned long long)plan.weights,
-               (unsigned long long)plan.kv, (unsigned long long)plan.scratch, o->n_ctx);
+        printf("memory         weights %llu, kv %llu (%s), scratch %llu bytes (n_ctx %d)\n", (unsigned long long)plan.weights,
+               (unsigned long long)plan.kv, lm_kv_type_name(cp.kv_type), (unsigned long long)plan.scratch, o->n_ctx);
     printf("tensors:\n");
     const char *name, *type;
     int name_len, nd;
@@ -167,15 +180,14 @@ static int cmd_info(const opts *o) {
 static int cmd_logits(const opts *o) {
     lm_token *toks = NULL;
     int n = o->tokens ? parse_tokens(o->tokens, &toks) : -1;
-    if (n <= 0 || !o->out) { fprintf(stderr, "logits needs --tokens and --out\n"); free(toks); return 2; }
+    lm_ctx_params cp;
+    if (n <= 0 || !o->out) fprintf(stderr, "logits needs --tokens and --out\n");
+    if (n <= 0 || !o->out || !ctx_params(o, &cp)) { free(toks); return 2; }
     uint8_t *buf;
     lm_model *m = load(o, &buf);
     if (!m) { free(toks); return 1; }
-    lm_ctx_params cp = lm_ctx_default_params();
     cp.n_ctx = o->n_ctx > 0 ? o->n_ctx : n;
-    cp.n_threads = o->n_threads;
     cp.logits_all = true;
-    cp.no_static_act = o->no_static_act;
     lm_ctx *c;
     lm_status s = lm_ctx_new(m, &cp, &c);
     FILE *f = s ? NULL : fopen(o->out, "wb");
@@ -236,16 +248,15 @@ static void show(const opts *o, lm_text_stream *ts, lm_token t, int i) {
 }
 
 static int cmd_run(const opts *o) {
+    lm_ctx_params cp;
+    if (!ctx_params(o, &cp)) return 2;
     uint8_t *buf;
     lm_model *m = load(o, &buf);
     if (!m) return 1;
     lm_token *toks = NULL;
     int n = prompt_tokens(o, m, &toks);
     if (n <= 0) { lm_model_free(m); free(buf); free(toks); return 2; }
-    lm_ctx_params cp = lm_ctx_default_params();
     cp.n_ctx = o->n_ctx > 0 ? o->n_ctx : n + o->n_predict;
-    cp.n_threads = o->n_threads;
-    cp.no_static_act = o->no_static_act;
     lm_sampler_params sp = lm_sampler_default_params();
     sp.temperature = o->temp; sp.top_k = o->top_k; sp.top_p = o->top_p; sp.min_p = o->min_p; sp.seed = o->seed;
     lm_model_info in;

@@ -15,17 +15,19 @@ EMSCRIPTEN_KEEPALIVE const char *lm_wasm_errmsg(void) { return lm_errmsg(); }
 EMSCRIPTEN_KEEPALIVE const char *lm_wasm_status_name(int32_t s) { return lm_status_name(s); }
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_last_status(void) { return lm_last_status(); }
 
-static lm_ctx_params ctx_params(int32_t n_ctx, int32_t n_batch) {
+// kv_type: lm_kv_type (lm_ctx_new / lm_plan_from_header reject other values with INVALID_ARG).
+static lm_ctx_params ctx_params(int32_t n_ctx, int32_t n_batch, int32_t kv_type) {
     lm_ctx_params p = lm_ctx_default_params();
     p.n_ctx = n_ctx;   // n_threads is set by lm_wasm_ctx_new
     if (n_batch > 0) p.n_batch = n_batch;
+    p.kv_type = (lm_kv_type)kv_type;
     return p;
 }
 
 // out[0..4] = weights, kv, scratch, need (prefix bytes, when TRUNCATED), file size.
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_plan_from_header(const uint8_t *prefix, uint32_t len, int32_t n_ctx,
-                                                      int32_t n_batch, double *out) {
-    lm_ctx_params p = ctx_params(n_ctx, n_batch);
+                                                      int32_t n_batch, int32_t kv_type, double *out) {
+    lm_ctx_params p = ctx_params(n_ctx, n_batch, kv_type);
     lm_mem_plan plan = {0};
     uint64_t need = 0, size = 0;
     lm_status s = lm_plan_from_header(prefix, len, &p, &plan, &need, &size);
@@ -77,8 +79,8 @@ EMSCRIPTEN_KEEPALIVE const char *lm_wasm_model_info(const lm_model *m, int32_t *
 }
 
 EMSCRIPTEN_KEEPALIVE int32_t lm_wasm_ctx_new(const lm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                                             lm_ctx **out) {
-    lm_ctx_params p = ctx_params(n_ctx, n_batch);
+                                             int32_t kv_type, lm_ctx **out) {
+    lm_ctx_params p = ctx_params(n_ctx, n_batch, kv_type);
     p.n_threads = n_threads;
     return lm_ctx_new(m, &p, out);
 }

@@ -9,6 +9,13 @@ const heap32 = (M) => M.HEAP32;
 const heapF32 = (M) => M.HEAPF32;
 const heapF64 = (M) => M.HEAPF64;
 
+// lm_kv_type (src/lm.h) by the name the JS API uses (options.js `kvCache`).
+const KV_TYPES = Object.freeze({ f16: 0, q8: 1 });
+function kvType(name) {
+  if (!Object.hasOwn(KV_TYPES, name)) throw new LmError('INVALID_ARG', `KV cache type '${name}' is not one of ${Object.keys(KV_TYPES).join(', ')}`);
+  return KV_TYPES[name];
+}
+
 export class Abi {
   /** @param {any} M an instantiated module from dist/pocketlm.mjs */
   constructor(M) { this.M = M; }
@@ -45,12 +52,13 @@ export class Abi {
    * Plans memory from a file prefix. Returns { weights, kv, scratch, fileSize } or
    * { need } when the prefix is too short; throws LmError for a bad header.
    */
-  planFromHeader(prefix, nCtx, nBatch) {
+  planFromHeader(prefix, nCtx, nBatch, kvCache = 'f16') {
+    const kv = kvType(kvCache);
     const p = this.alloc(prefix.length);
     try {
       this.write(p, prefix);
       return this.withScratch(40, (out) => {
-        const s = this.M._lm_wasm_plan_from_header(p, prefix.length, nCtx, nBatch, out);
+        const s = this.M._lm_wasm_plan_from_header(p, prefix.length, nCtx, nBatch, kv, out);
         const v = heapF64(this.M).subarray(out >>> 3, (out >>> 3) + 5);
         if (s < 0 && this.statusName(s) === 'TRUNCATED' && v[3] > prefix.length) return { need: v[3] };
         this.check(s);
@@ -124,8 +132,9 @@ export class Abi {
     } finally { this.free(ptr); }
   }
 
-  ctxNew(m, nCtx, nBatch, nThreads = 1) {
-    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, out)); return heap32(this.M)[out >>> 2] >>> 0; });
+  ctxNew(m, nCtx, nBatch, nThreads = 1, kvCache = 'f16') {
+    const kv = kvType(kvCache);
+    return this.withScratch(4, (out) => { this.check(this.M._lm_wasm_ctx_new(m, nCtx, nBatch, nThreads, kv, out)); return heap32(this.M)[out >>> 2] >>> 0; });
   }
   ctxFree(c) { this.M._lm_wasm_ctx_free(c); }
   /** Keeps the first n tokens of the cache; false when the engine refuses (reset instead). */

@@ -79,18 +79,18 @@ export class Engine {
     this.#busy = true;
     try {
       const r = await loadIntoHeap(this.#abi, source, {
-        signal: o.signal, onProgress: o.onProgress, nCtx: o.contextSize, nBatch: o.batchSize, cache: o.cache, sha256: o.sha256,
+        signal: o.signal, onProgress: o.onProgress, nCtx: o.contextSize, nBatch: o.batchSize, kvCache: o.kvCache, cache: o.cache, sha256: o.sha256,
         parallel: o.parallel, retries: o.retries, timeoutMs: o.timeoutMs, pleOutOfHeap: o.pleOutOfHeap });
       this.#release();
       this.#cached = [];
       this.#pieces = r.pieces;
       this.#ext = r.ext;
       this.#model = this.#abi.modelLoad(r.pieces);
-      this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads);
+      this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads, o.kvCache);
       this.#extRows = r.ext ? this.#abi.ctxExtRows(this.#ctx) : null;
       const { plan } = r;
       this.#info = { ...this.#abi.modelInfo(this.#model), tensorTypes: this.#abi.tensorTypes(this.#model),
-                     threads: this.#abi.M.threads, build: this.#abi.M.build,
+                     threads: this.#abi.M.threads, build: this.#abi.M.build, kvCache: o.kvCache,
                      memory: { weights: plan.weights, kv: plan.kv, scratch: plan.scratch, external: plan.external, heap: this.#abi.heapBytes() },
                      source: r.origin };
       this.batchSize = Math.min(o.batchSize || 32, this.#extRows?.cap ?? Infinity);

@@ -31,6 +31,11 @@ export interface LoadOptions {
   contextSize?: number;
   /** Tokens per prefill batch (also sizes sliding-window KV rings); 0 = 32. */
   batchSize?: number;
+  /**
+   * KV cache storage: 'f16' (default, as llama.cpp) or 'q8' (int8 with one scale per token and KV
+   * head: about half the KV memory; quality cost in docs/CONFORMANCE.md). Other values: INVALID_ARG.
+   */
+  kvCache?: 'f16' | 'q8';
   /** Run in a dedicated Worker (default true); false runs in the calling thread. */
   worker?: boolean;
   threads?: number;
@@ -84,6 +89,8 @@ export interface ModelInfo {
   nCtxTrain: number; slidingWindow: number; nEmbdPerLayer: number; nLayerKv: number;
   nParams: number; bos: number; eos: number; addBos: boolean;
   threads: number; build: 'simd128' | 'relaxed' | 'threads';
+  /** The KV cache storage in use (LoadOptions.kvCache). */
+  kvCache: 'f16' | 'q8';
   /** Tensor count per type, e.g. { q4_0: 120, q6_k: 1, f32: 50 }. */
   tensorTypes: Record<string, number>;
   /**

@@ -34,7 +34,7 @@ export async function deleteCachedModel(url) {
  * @param {string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array> | Array<string | URL | Blob | ArrayBuffer>} source
  *   URL, File/Blob, bytes, a byte stream, or (Node) a filesystem path; a list for gguf-split shards
  * @param {{ onProgress?: (p: { phase: string, loaded: number, total?: number }) => void,
- *           signal?: AbortSignal, contextSize?: number, batchSize?: number, worker?: boolean,
+ *           signal?: AbortSignal, contextSize?: number, batchSize?: number, kvCache?: 'f16' | 'q8', worker?: boolean,
  *           threads?: number, wasmUrl?: string | URL, wasmBinary?: ArrayBuffer, cache?: boolean,
  *           sha256?: string | string[], parallel?: number, retries?: number, timeoutMs?: number,
  *           pleOutOfHeap?: boolean }} [options]
@@ -51,7 +51,7 @@ export async function loadModel(source, options) {
   if (Array.isArray(source)) source = source.map((s) => (s instanceof URL ? s.href : s));
   const engine = o.worker ? await WorkerEngine.create(o) : await Engine.create(o);
   try {
-    await engine.load(source, { onProgress: o.onProgress, signal: o.signal, contextSize: o.contextSize, batchSize: o.batchSize,
+    await engine.load(source, { onProgress: o.onProgress, signal: o.signal, contextSize: o.contextSize, batchSize: o.batchSize, kvCache: o.kvCache,
                                 cache: o.cache, sha256: o.sha256, parallel: o.parallel, retries: o.retries, timeoutMs: o.timeoutMs,
                                 pleOutOfHeap: o.pleOutOfHeap });
   } catch (e) {

@@ -35,11 +35,11 @@ class StaleCache extends Error {}
  */
 
 /**
- * Streams a model into the heap. Options as LOAD_DEFAULTS (options.js) plus nCtx/nBatch.
+ * Streams a model into the heap. Options as LOAD_DEFAULTS (options.js) plus nCtx/nBatch (kvCache sizes the plan).
  * @returns {Promise<Loaded>}
  */
 export async function loadIntoHeap(abi, source, opts = {}) {
-  const o = { nCtx: 0, nBatch: 0, cache: false, sha256: undefined, parallel: 4, retries: 5, timeoutMs: 30000, pleOutOfHeap: true, ...opts };
+  const o = { nCtx: 0, nBatch: 0, kvCache: 'f16', cache: false, sha256: undefined, parallel: 4, retries: 5, timeoutMs: 30000, pleOutOfHeap: true, ...opts };
   throwIfAborted(o.signal);
   const ctl = new AbortController(), onAbort = () => ctl.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -162,7 +162,7 @@ async function readHeaders(abi, sources, signal, p) {
 // Sizes, the heap pieces (cut where the header says: no buffer reaches 2 GiB, which wasm32's
 // malloc cannot make), the table left out, the memory plan; TRUNCATED / TOO_LARGE early.
 function layout(abi, shards, o) {
-  const plan = abi.planFromHeader(shards[0].prefix, o.nCtx, o.nBatch);
+  const plan = abi.planFromHeader(shards[0].prefix, o.nCtx, o.nBatch, o.kvCache);
   if ('need' in plan) throw new LmError('CORRUPT', 'the memory plan needs more than the GGUF header');
   const extShard = o.pleOutOfHeap ? shards.find((sh) => sh.layout.extLen > 0) : undefined;
   let at = 0, weights = 0, entrySize = 0;

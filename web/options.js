@@ -10,7 +10,7 @@ export const GENERATE_DEFAULTS = Object.freeze({
 });
 
 export const LOAD_DEFAULTS = Object.freeze({
-  onProgress: undefined, signal: undefined, contextSize: 0, batchSize: 0, worker: true, threads: 1,
+  onProgress: undefined, signal: undefined, contextSize: 0, batchSize: 0, kvCache: 'f16', worker: true, threads: 1,
   wasmUrl: undefined, wasmBinary: undefined, build: undefined,
   // loading (loader.js): cache where the browser can (no-op in Node), verify a sha256 (hex; one per
   // shard as a list), byte ranges in flight, retries per range without progress, stall timeout,
@@ -33,6 +33,7 @@ const GENERATE_CHECKS = {
 const LOAD_CHECKS = {
   onProgress: (v) => (v === undefined || typeof v === 'function' ? '' : 'a function'),
   signal: GENERATE_CHECKS.signal, contextSize: int(0, 1 << 20), batchSize: int(0, 4096), worker: (v) => (typeof v === 'boolean' ? '' : 'a boolean'),
+  kvCache: (v) => (['f16', 'q8'].includes(v) ? '' : "'f16' or 'q8'"),
   threads: int(1, 64), wasmUrl: (v) => (v === undefined || typeof v === 'string' || v instanceof URL ? '' : 'a URL'),
   wasmBinary: (v) => (v === undefined || v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? '' : 'an ArrayBuffer'),
   build: (v) => (['simd128', 'relaxed', 'threads'].includes(v) ? '' : "'simd128', 'relaxed' or 'threads'"),

@@ -40,8 +40,13 @@ lm_status ld_embeddings(lm_model *m);                     // token_embd, output_
 void blk_embed(lm_ctx *c, const lm_token *tokens, int32_t n, float scale);          // -> c->x
 void blk_norm(lm_ctx *c, float *y, const float *x, const lm_tensor *w, int32_t rows, int32_t n);
 void blk_matmul(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y);
-void blk_attention(lm_ctx *c, int il, int32_t n, int32_t pos0);                      // c->xn -> c->tmp
 void blk_ffn(lm_ctx *c, const lm_layer *L, int32_t n);                               // c->xn -> c->tmp
 void blk_add(float *y, const float *x, int64_t n);                                   // y += x
+
+// ---- attention.c: self-attention over the KV cache ----
+void blk_attention(lm_ctx *c, int il, int32_t n, int32_t pos0);                      // c->xn -> c->tmp
+// The int8 cache's quantizer for one (token, KV head) row x[D]: codes q[D] in -127..127 (round
+// half to even of x / s), returns the scale s = max|x| / 127 (0 for an all-zero row, q = 0).
+float blk_kv_q8_head(const float *x, int8_t *q, int D);
 
 #endif
