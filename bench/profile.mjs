@@ -57,7 +57,7 @@ try {
   const url = '/' + relative(ROOT, MODEL), engineUrl = '/' + relative(ROOT, join(PROF, 'web', 'engine.js'));
   await page.evaluate(async ([u, e]) => {
     const { Engine } = await import(e);
-    globalThis.eng = await Engine.create();
+    globalThis.eng = await Engine.create({ build: 'simd128' });   // the build profiled here
     await globalThis.eng.load(await (await fetch(u)).blob(), { contextSize: 1024 });
     for await (const _ of globalThis.eng.generateTokens([2, 300, 301, 302], { temperature: 0, maxTokens: 2 }));   // warm-up
   }, [url, engineUrl]);

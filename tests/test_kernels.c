@@ -395,6 +395,67 @@ static void test_vec_dot_parity(void) {
     free(x); free(a);
 }
 
+// Equal bits, or both NaN (a NaN's sign and payload are not specified through SIMD arithmetic).
+static int same_bits(float a, float b) { return memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)); }
+
+// gemm (several rows x several tokens over prepared activations): every (row, token) of the best
+// table's gemm must have exactly the bits (NaN: any NaN) of the reference vec_dot on that row and
+// token, for tile tails in rows and tokens, quantized and raw weights (f16: with subnormals, inf, NaN) and
+// activation rows with zero blocks, outliers and f16-overflowing values.
+static int gemm_case(lm_type t, int64_t n, int64_t nr, int32_t nt, int raw) {
+    lm_type at = lm_type_traits_of(t)->vec_dot_type;
+    int64_t wb = lm_row_bytes(t, n), ab = LM_ACT_PREP_BYTES(n), qb = lm_row_bytes(at, n);
+    uint8_t *w = malloc((size_t)(wb * nr)), *pb = malloc((size_t)(ab * nt)), *pr = malloc((size_t)(ab * nt));
+    uint8_t *qa = malloc((size_t)(qb * nt));
+    float *x = malloc((size_t)(n * (nt > nr ? nt : nr)) * sizeof *x), *yb = malloc((size_t)(nr * nt) * sizeof *yb);
+    float *yr = malloc((size_t)(nr * nt) * sizeof *yr);
+    if (raw) fill_raw(t, w, n * nr);
+    else { fill_gauss(x, n * nr, 0.5f); lm_type_traits_of(t)->from_float(x, w, n * nr); }
+    fill_gauss(x, n * nt, 3.0f);
+    for (int64_t i = 0; i < n * nt; i += 97) x[i] *= 1e4f;                       // outliers, f16 overflow
+    for (int64_t i = 0; i < (n < 32 ? n : 32); i++) x[i] = 0.0f;                // a zero block
+    for (int32_t k = 0; k < nt; k++) {
+        lm_kernels_best->act_prep[t](x + k * n, pb + k * ab, n);
+        lm_kernels_ref.act_prep[t](x + k * n, pr + k * ab, n);
+        lm_kernels_ref.quantize[at](x + k * n, qa + k * qb, n);
+    }
+    lm_kernels_best->gemm[t](n, w, wb, nr, pb, ab, nt, yb, nr);
+    lm_kernels_ref.gemm[t](n, w, wb, nr, pr, ab, nt, yr, nr);
+    int bad = 0;
+    for (int64_t r = 0; r < nr; r++)
+        for (int32_t k = 0; k < nt; k++) {
+            float want = lm_kernels_ref.vec_dot[t](n, w + r * wb, qa + k * qb);
+            bad += !same_bits(yb[k * nr + r], want) || !same_bits(yr[k * nr + r], want);
+        }
+    free(w); free(pb); free(pr); free(qa); free(x); free(yb); free(yr);
+    return bad;
+}
+
+static void test_gemm_parity(void) {
+    static const int64_t lens[] = { 256, 1536, 224, 263, 700 };
+    static const int64_t rows[] = { 1, 3, 4, 5, 9 };
+    static const int32_t toks[] = { 1, 2, 3, 4, 5, 8 };
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.gemm[t]) continue;
+        CHECK(lm_kernels_best->gemm[t] != NULL && lm_kernels_best->act_prep[t] != NULL && lm_kernels_ref.act_prep[t] != NULL);
+        int bad = 0, cases = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            if (lens[li] % bsize((lm_type)t)) continue;
+            for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+                for (size_t ti = 0; ti < sizeof toks / sizeof toks[0]; ti++)
+                    for (int raw = 0; raw <= 1; raw++, cases++) {
+                        rng_seed(lens[li] * 131 + (uint64_t)(rows[ri] * 17 + toks[ti] * 3 + raw + t * 1000));
+                        int b = gemm_case((lm_type)t, lens[li], rows[ri], toks[ti], raw);
+                        if (b) fprintf(stderr, "gemm %s n=%lld rows=%lld toks=%d raw=%d: %d values differ\n", lm_type_name(t),
+                                       (long long)lens[li], (long long)rows[ri], toks[ti], raw, b);
+                        bad += b != 0;
+                    }
+        }
+        printf("parity gemm    %-5s %d cases, %d differ from vec_dot_ref (bits)\n", lm_type_name(t), cases, bad);
+        CHECK_EQ(bad, 0);
+    }
+}
+
 // Per-channel integer dots (GGUF-M): raw random codes (every bit pattern) against int8-range
 // activations; best must equal ref exactly, and ref minus offset x sum(a) must equal the dot of
 // the unit-scale dequantized weights.
@@ -540,6 +601,7 @@ int main(void) {
     test_round_trips();
     test_vec_dot_ref_consistency();
     test_vec_dot_parity();
+    test_gemm_parity();
     test_dot_pc();
     test_half_specials();
     test_quantize_parity();

@@ -15,6 +15,10 @@ void quantize_f16_ref(const float *src, void *dst, int64_t n) {
 // Canonical float-dot order (kernels.h) over the converted values; products are exact in f32.
 float vec_dot_f16_ref(int64_t n, const void *w, const void *a) { return lm_fdot_u16(n, w, a, lm_f16_to_f32); }
 
+void gemm_f16_ref(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    lm_gemm_loop(vec_dot_f16_ref, n, w, wb, nr, a, ab, nt, y, ys);
+}
+
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
@@ -65,5 +69,75 @@ float vec_dot_f16_simd128(int64_t n, const void *w, const void *a) {
     }
     for (i = n8; i < n; i++) sum += (double)lm_f16_to_f32(x[i]) * (double)lm_f16_to_f32(y[i]);
     return (float)sum;
+}
+
+// ---- gemm: activations as floats (converted once), one weight row against up to 4 tokens ----
+
+// The f16-rounded activations as f32 (exact), each 8 reordered as elements 0,2,4,6,1,3,5,7 to
+// match the even/odd halves of a weight load; the n % 8 tail stays in order. Scalar: once per row.
+void act_prep_f16_simd128(const float *src, void *dst, int64_t n) {
+    float *d = dst;
+    int64_t n8 = n - n % 8;
+    for (int64_t i = 0; i < n8; i++) d[i - i % 8 + (i % 2) * 4 + (i % 8) / 2] = lm_round_f16(src[i]);
+    for (int64_t i = n8; i < n; i++) d[i] = lm_round_f16(src[i]);
+}
+
+// One chunk (len % 8 == 0) of one weight row against NT token rows: per token, f32 lanes as
+// f16_chunk's (even elements in s[t][0], odd in s[t][1]). exact as in f16_chunk.
+static inline __attribute__((always_inline)) void f16_chunk_toks(const uint16_t *x, const float *const a[4], int64_t len,
+                                                                 int exact, v128_t *seen, int NT, v128_t s[4][2]) {
+    for (int t = 0; t < NT; t++) s[t][0] = s[t][1] = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < len; i += 8) {
+        v128_t vx = wasm_v128_load(x + i), xe, xo;
+        if (exact) {
+            xe = lm_f16hi_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = lm_f16hi_to_f32x4(vx);
+        } else {
+            *seen = wasm_u16x8_max(*seen, wasm_v128_and(vx, wasm_i16x8_splat(0x7fff)));
+            xe = f16hi_finite_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = f16hi_finite_to_f32x4(vx);
+        }
+        for (int t = 0; t < NT; t++) {
+            s[t][0] = wasm_f32x4_add(s[t][0], wasm_f32x4_mul(xe, wasm_v128_load(a[t] + i)));
+            s[t][1] = wasm_f32x4_add(s[t][1], wasm_f32x4_mul(xo, wasm_v128_load(a[t] + i + 4)));
+        }
+    }
+}
+
+// y[t] = row . token t for NT (1..4) tokens, each the canonical order of vec_dot_f16_ref: chunks
+// of 256 flushed into a double (a chunk whose weights hold an inf/NaN is redone exactly), then
+// the tail as double products.
+static inline __attribute__((always_inline)) void f16_row_toks(int64_t n, const uint16_t *x, const float *const a[4],
+                                                               int NT, float *y, int64_t ys) {
+    double sum[4] = { 0.0, 0.0, 0.0, 0.0 };
+    int64_t i = 0, n8 = n - n % 8;
+    for (; i < n8; i += 256) {
+        int64_t len = n8 - i < 256 ? n8 - i : 256;
+        const float *ai[4] = { a[0] + i, a[1] + i, a[2] + i, a[3] + i };
+        v128_t seen = wasm_i16x8_splat(0), s[4][2];
+        f16_chunk_toks(x + i, ai, len, 0, &seen, NT, s);
+        if (wasm_v128_any_true(wasm_u16x8_ge(seen, wasm_i16x8_splat(0x7c00)))) f16_chunk_toks(x + i, ai, len, 1, &seen, NT, s);
+        for (int t = 0; t < NT; t++) sum[t] += lm_hsum_f32x4_f64(wasm_f32x4_add(s[t][0], s[t][1]));
+    }
+    for (int t = 0; t < NT; t++) {
+        for (i = n8; i < n; i++) sum[t] += (double)lm_f16_to_f32(x[i]) * (double)a[t][i];
+        y[t * ys] = (float)sum[t];
+    }
+}
+
+// Bit-identical to _ref per row and token; each row is converted once per 4 tokens.
+void gemm_f16_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    for (int64_t r = 0; r < nr; r++) {
+        const uint16_t *x = (const void *)((const uint8_t *)w + r * wb);
+        for (int32_t t = 0; t < nt; t += 4) {
+            const float *at[4];
+            for (int k = 0; k < 4; k++) at[k] = (const void *)((const uint8_t *)a + (t + k < nt ? t + k : t) * ab);
+            float *yt = y + t * ys + r;
+            switch (nt - t) {
+            case 1:  f16_row_toks(n, x, at, 1, yt, ys); break;
+            case 2:  f16_row_toks(n, x, at, 2, yt, ys); break;
+            case 3:  f16_row_toks(n, x, at, 3, yt, ys); break;
+            default: f16_row_toks(n, x, at, 4, yt, ys); break;
+            }
+        }
+    }
 }
 #endif

@@ -24,6 +24,8 @@
 
 const lm_kernels lm_kernels_ref = {
     .vec_dot  = { REF_VEC_DOT },
+    .gemm     = { [LM_TYPE_F16] = gemm_f16_ref, [LM_TYPE_Q8_0] = gemm_q8_0_ref, [LM_TYPE_Q4_0] = gemm_q4_0_ref },
+    .act_prep = { [LM_TYPE_F16] = quantize_f16_ref, [LM_TYPE_Q8_0] = quantize_q8_0_ref, [LM_TYPE_Q4_0] = quantize_q8_0_ref },
     .quantize = { REF_QUANTIZE },
     .act16 = act16_quantize_ref,
     .dot_pc = { [LM_TYPE_Q2_C] = dot_q2_c_ref, [LM_TYPE_Q4_C] = dot_q4_c_ref, [LM_TYPE_I8] = dot_i8_ref },
@@ -46,6 +48,9 @@ static const lm_kernels simd128 = {
         [LM_TYPE_Q5_K] = vec_dot_q5_k_q8_k_simd128,
         [LM_TYPE_Q6_K] = vec_dot_q6_k_q8_k_simd128,
     },
+    .gemm     = { [LM_TYPE_F16] = gemm_f16_simd128, [LM_TYPE_Q8_0] = gemm_q8_0_simd128, [LM_TYPE_Q4_0] = gemm_q4_0_simd128 },
+    .act_prep = { [LM_TYPE_F16] = act_prep_f16_simd128, [LM_TYPE_Q8_0] = act_prep_q8_i16_simd128,
+                  [LM_TYPE_Q4_0] = act_prep_q4_0_simd128 },
     .quantize = {
         [LM_TYPE_F32]  = quantize_f32_ref,
         [LM_TYPE_F16]  = quantize_f16_ref,

@@ -19,8 +19,19 @@ typedef float (*lm_act16_fn)(const float *x, int16_t *q, int64_t n, float s);
 // offset leaves the inner loop and is paid once per activation vector (blk_matmul).
 typedef int32_t (*lm_dot_pc_fn)(int64_t n, const void *w, const int16_t *a);
 
+// Matrix product over prepared activations: y[t * ys + r] = W[r] . A[t] for r < nr, t < nt.
+// Weight rows are wb bytes apart; activation rows, as act_prep wrote them, ab bytes apart.
+// Every (r, t) gets exactly the bits of vec_dot on that row and token: each _ref is that loop.
+typedef void (*lm_gemm_fn)(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab,
+                           int32_t nt, float *y, int64_t ys);
+// One activation row (n floats) prepared for a weight type's gemm: at most LM_ACT_PREP_BYTES(n)
+// bytes. _ref: the vec_dot_type row; SIMD twins keep the same codes and scales in their own layout.
+#define LM_ACT_PREP_BYTES(n) (4 * (n))
+
 typedef struct {
     lm_vec_dot_fn    vec_dot[LM_TYPE_COUNT];   // by weight type
+    lm_gemm_fn       gemm[LM_TYPE_COUNT];      // by weight type; NULL: one vec_dot per row and token
+    lm_from_float_fn act_prep[LM_TYPE_COUNT];  // by weight type, for its gemm
     lm_from_float_fn quantize[LM_TYPE_COUNT];  // by activation type (f32 rows -> vec_dot_type rows)
     lm_act16_fn      act16;                    // a16 with a static or dynamic scale (quantize[A16] = dynamic)
     lm_dot_pc_fn     dot_pc[LM_TYPE_COUNT];    // by per-channel weight type (these have no vec_dot)
@@ -82,6 +93,11 @@ void  dequant_a16_ref (const void *src, float *dst, int64_t n);
 void  quantize_a16_ref(const float *src, void *dst, int64_t n);          // dynamic scale, not kept
 float act16_quantize_ref(const float *x, int16_t *q, int64_t n, float s);
 
+// gemm _refs: one vec_dot_ref per row and token; their act_prep is quantize_<vec_dot_type>_ref
+void  gemm_f16_ref (int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+void  gemm_q8_0_ref(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+void  gemm_q4_0_ref(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+
 void  rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps);
 void  softmax_ref(float *x, int n);
 void  geglu_ref(float *y, const float *g, const float *u, int n);
@@ -108,6 +124,14 @@ int32_t dot_i8_simd128(int64_t n, const void *w, const int16_t *a);     // exact
 void  quantize_a16_simd128(const float *src, void *dst, int64_t n);        // bit-identical to _ref
 float act16_quantize_simd128(const float *x, int16_t *q, int64_t n, float s);   // bit-identical to _ref
 
+// gemm twins (bit-identical per row and token to the _refs) and their activation layouts
+void  gemm_f16_simd128 (int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+void  gemm_q8_0_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+void  gemm_q4_0_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys);
+void  act_prep_f16_simd128(const float *src, void *dst, int64_t n);   // f16-rounded values as f32, even/odd per 8
+void  act_prep_q8_i16_simd128(const float *src, void *dst, int64_t n); // q8_0 codes as int16 (simd128.h lm_q8p)
+void  act_prep_q4_0_simd128(const float *src, void *dst, int64_t n);   // the q8 layout its gemm reads
+
 void  rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps);
 void  softmax_simd128(float *x, int n);
 void  swiglu_simd128(float *y, const float *g, const float *u, int n);
@@ -127,6 +151,14 @@ static inline double lm_fdot_chunk(const float *x, const float *y, int len) {
     for (int e = 0; e < len; e++) acc[e % 8] += x[e] * y[e];
     float v0 = acc[0] + acc[1], v1 = acc[2] + acc[3], v2 = acc[4] + acc[5], v3 = acc[6] + acc[7];
     return ((double)v0 + (double)v2) + ((double)v1 + (double)v3);
+}
+
+// The gemm _refs' loop: y[t * ys + r] = dot(row r, token t).
+static inline void lm_gemm_loop(lm_vec_dot_fn dot, int64_t n, const void *w, int64_t wb, int64_t nr,
+                                const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    for (int64_t r = 0; r < nr; r++)
+        for (int32_t t = 0; t < nt; t++)
+            y[t * ys + r] = dot(n, (const uint8_t *)w + r * wb, (const uint8_t *)a + t * ab);
 }
 
 // The canonical float dot over 16-bit elements converted by conv (f16, bf16 refs).

@@ -47,6 +47,10 @@ float vec_dot_q4_0_q8_0_ref(int64_t n, const void *w, const void *a) {
     return lm_qsum_result(&q);
 }
 
+void gemm_q4_0_ref(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    lm_gemm_loop(vec_dot_q4_0_q8_0_ref, n, w, wb, nr, a, ab, nt, y, ys);
+}
+
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
@@ -96,5 +100,93 @@ float vec_dot_q4_0_q8_0_simd128(int64_t n, const void *w, const void *a) {
     for (; i < nb; i++)
         tail += (float)lm_hsum_i32x4(q4_0_block_dot(x + i, y + i)) * (lm_f16_to_f32(x[i].d) * lm_f16_to_f32(y[i].d));
     return lm_hsum_f32x4(acc) + tail;
+}
+
+// ---- gemm: 4 lanes of (row, token), each lane's terms and sums in _ref's order ----
+// A block's integer dot runs on the unsigned codes u (0..15) against the prepared activations
+// (simd128.h lm_q8p); sum (u - 8) y = sum u y - 8 sum y, the second term prepared per block.
+
+#if defined(__wasm_relaxed_simd__)
+#define Q4_CODE_BYTES 1
+typedef struct { v128_t v[2]; } q4_vec;          // 32 elements: codes u8 0..15, activations i8
+static inline q4_vec q4_w_load(const block_q4_0 *b) {
+    v128_t q = wasm_v128_load(b->qs);
+    return (q4_vec){ { wasm_v128_and(q, wasm_i8x16_splat(15)), wasm_u8x16_shr(q, 4) } };
+}
+static inline q4_vec q4_a_load(const lm_q8p *y, int64_t i) {
+    const int8_t *p = (const int8_t *)y->q + 32 * i;
+    return (q4_vec){ { wasm_v128_load(p), wasm_v128_load(p + 16) } };
+}
+// exact: the codes are the i7 operand, inside its deterministic range [0, 127]
+static inline v128_t q4_dot(q4_vec w, q4_vec a) {
+    v128_t s = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(a.v[0], w.v[0], wasm_i32x4_splat(0));
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(a.v[1], w.v[1], s);
+}
+#else
+#define Q4_CODE_BYTES 2
+typedef struct { v128_t v[4]; } q4_vec;          // 32 elements as i16x8: codes 0..15, activations
+static inline q4_vec q4_w_load(const block_q4_0 *b) {
+    const v128_t m4 = wasm_i16x8_splat(15);
+    v128_t q0 = wasm_u16x8_load8x8(b->qs), q1 = wasm_u16x8_load8x8(b->qs + 8);
+    return (q4_vec){ { wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), wasm_u16x8_shr(q0, 4), wasm_u16x8_shr(q1, 4) } };
+}
+static inline q4_vec q4_a_load(const lm_q8p *y, int64_t i) {
+    const int16_t *p = (const int16_t *)y->q + 32 * i;
+    return (q4_vec){ { wasm_v128_load(p), wasm_v128_load(p + 8), wasm_v128_load(p + 16), wasm_v128_load(p + 24) } };
+}
+static inline v128_t q4_dot(q4_vec w, q4_vec a) {
+    v128_t s = wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[0], a.v[0]), wasm_i32x4_dot_i16x8(w.v[1], a.v[1]));
+    return wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[2], a.v[2]), wasm_i32x4_dot_i16x8(w.v[3], a.v[3])));
+}
+#endif
+
+void act_prep_q4_0_simd128(const float *src, void *dst, int64_t n) { lm_q8p_prep(src, dst, n, Q4_CODE_BYTES); }
+
+// Lanes = 4 rows against one token, or one row against 4 tokens (simd128.h lm_gemm4).
+typedef struct { const block_q4_0 *x[4]; lm_q8p y[4]; } q4_lanes;
+
+// Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term.
+static inline v128_t q4_0_rows_term(const void *ctx, int64_t i) {
+    const q4_lanes *l = ctx;
+    const block_q4_0 *const *x = l->x;
+    const lm_q8p *y = &l->y[0];
+    q4_vec a = q4_a_load(y, i);
+    v128_t s = lm_hsum4_i32x4(q4_dot(q4_w_load(x[0] + i), a), q4_dot(q4_w_load(x[1] + i), a),
+                              q4_dot(q4_w_load(x[2] + i), a), q4_dot(q4_w_load(x[3] + i), a));
+    s = wasm_i32x4_sub(s, wasm_i32x4_splat(y->s8[i]));
+    v128_t d = lm_f16lo_to_f32x4(lm_load32x4_ptrs(x[0] + i, x[1] + i, x[2] + i, x[3] + i));
+    return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(d, wasm_f32x4_splat(y->d[i])));
+}
+
+// Block i of one row, 4 tokens: the weights are unpacked once.
+static inline v128_t q4_0_toks_term(const void *ctx, int64_t i) {
+    const q4_lanes *l = ctx;
+    const block_q4_0 *x = l->x[0];
+    const lm_q8p *y = l->y;
+    q4_vec w = q4_w_load(x + i);
+    v128_t s = lm_hsum4_i32x4(q4_dot(w, q4_a_load(&y[0], i)), q4_dot(w, q4_a_load(&y[1], i)),
+                              q4_dot(w, q4_a_load(&y[2], i)), q4_dot(w, q4_a_load(&y[3], i)));
+    s = wasm_i32x4_sub(s, wasm_i32x4_make(y[0].s8[i], y[1].s8[i], y[2].s8[i], y[3].s8[i]));
+    v128_t d = wasm_f32x4_make(y[0].d[i], y[1].d[i], y[2].d[i], y[3].d[i]);
+    return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(wasm_f32x4_splat(lm_f16_to_f32(x[i].d)), d));
+}
+
+static q4_lanes q4_lanes_of(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
+    q4_lanes l;
+    for (int k = 0; k < 4; k++) { l.x[k] = (const void *)w[k]; l.y[k] = lm_q8p_view(a[k], n, Q4_CODE_BYTES); }
+    return l;
+}
+static v128_t q4_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
+    q4_lanes l = q4_lanes_of(n, w, a);
+    return lm_qsum_lanes4(n / LM_QK, q4_0_rows_term, &l);
+}
+static v128_t q4_0_toks4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
+    q4_lanes l = q4_lanes_of(n, w, a);
+    return lm_qsum_lanes4(n / LM_QK, q4_0_toks_term, &l);
+}
+
+// Each lane follows _ref's terms and lm_qsum order: bit-identical to _ref per row and token.
+void gemm_q4_0_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    lm_gemm4(q4_0_rows4, q4_0_toks4, n, w, wb, nr, a, ab, nt, y, ys);
 }
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <wasm_simd128.h>
+#include "../f16.h"
 
 // Sum of the 4 int32 lanes (exact, wraps like int32 addition).
 static inline int32_t lm_hsum_i32x4(v128_t v) {
@@ -86,6 +87,100 @@ static inline v128_t lm_round16_i8(const float *x, v128_t id) {
 // Sum of the 16 int8 lanes (exact).
 static inline int32_t lm_hsum_i8x16(v128_t q) {
     return lm_hsum_i32x4(wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(q)));
+}
+
+// 4 u32 lanes from 4 addresses (each block's first fields: a q4_0/q8_0 scale in the low half).
+static inline v128_t lm_load32x4_ptrs(const void *p0, const void *p1, const void *p2, const void *p3) {
+    v128_t v = wasm_v128_load32_zero(p0);
+    v = wasm_v128_load32_lane(p1, v, 1);
+    v = wasm_v128_load32_lane(p2, v, 2);
+    return wasm_v128_load32_lane(p3, v, 3);
+}
+
+// ---- gemm (kernels.h lm_gemm_fn) over 4-lane kernels ----
+
+// Lane k of the result is W[w[k]] . A[a[k]] over n elements. A rows4 kernel takes 4 weight rows
+// and one activation row (a[k] all equal); a toks4 kernel one weight row and 4 activation rows.
+typedef v128_t (*lm_lanes4_fn)(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]);
+
+// Fewer than 4 tokens (decode): 4 rows at a time, each activation row shared by the 4 lanes.
+// Else one row at a time (it stays in L1) against 4 tokens. Lanes past the last row or token
+// repeat it and are dropped, so every (row, token) value is computed alike.
+static inline void lm_gemm4(lm_lanes4_fn rows4, lm_lanes4_fn toks4, int64_t n, const void *w, int64_t wb,
+                            int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
+    const uint8_t *W = w, *A = a, *wp[4], *ap[4];
+    float out[4];
+    if (nt < 4) {
+        for (int64_t r = 0; r < nr; r += 4) {
+            for (int k = 0; k < 4; k++) wp[k] = W + (r + k < nr ? r + k : nr - 1) * wb;
+            for (int32_t t = 0; t < nt; t++) {
+                ap[0] = ap[1] = ap[2] = ap[3] = A + t * ab;
+                wasm_v128_store(out, rows4(n, wp, ap));
+                for (int k = 0; k < 4 && r + k < nr; k++) y[t * ys + r + k] = out[k];
+            }
+        }
+        return;
+    }
+    for (int64_t r = 0; r < nr; r++) {
+        wp[0] = wp[1] = wp[2] = wp[3] = W + r * wb;
+        for (int32_t t = 0; t < nt; t += 4) {
+            for (int k = 0; k < 4; k++) ap[k] = A + (t + k < nt ? t + k : nt - 1) * ab;
+            wasm_v128_store(out, toks4(n, wp, ap));
+            for (int k = 0; k < 4 && t + k < nt; k++) y[(t + k) * ys + r] = out[k];
+        }
+    }
+}
+
+// lm_qsum's order (kernels.h) in each of 4 independent lanes: block i's term goes to accumulator
+// i % 4 for whole groups of 4 blocks, the rest to the tail in order; ((l0 + l2) + (l1 + l3)) + tail.
+// Always inlined, so a constant term function is inlined too.
+typedef v128_t (*lm_term4_fn)(const void *ctx, int64_t i);
+static inline __attribute__((always_inline)) v128_t lm_qsum_lanes4(int64_t nb, lm_term4_fn term, const void *ctx) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, tail = a0;
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) {
+        a0 = wasm_f32x4_add(a0, term(ctx, i));
+        a1 = wasm_f32x4_add(a1, term(ctx, i + 1));
+        a2 = wasm_f32x4_add(a2, term(ctx, i + 2));
+        a3 = wasm_f32x4_add(a3, term(ctx, i + 3));
+    }
+    for (; i < nb; i++) tail = wasm_f32x4_add(tail, term(ctx, i));
+    return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a2), wasm_f32x4_add(a1, a3)), tail);
+}
+
+// ---- prepared q8_0 activations (the q8_0 and q4_0 gemms) ----
+
+// [n] codes (int16, or int8 where code_bytes is 1), then per 32-block the scale as a float
+// (lm_f16_to_f32 of the q8_0 block's fp16 d) and 8 x the sum of its codes (q4_0's offset term).
+typedef struct { const void *q; const float *d; const int32_t *s8; } lm_q8p;
+static inline lm_q8p lm_q8p_view(const void *a, int64_t n, int code_bytes) {
+    const float *d = (const float *)((const uint8_t *)a + n * code_bytes);
+    return (lm_q8p){ a, d, (const int32_t *)(d + n / 32) };
+}
+
+// The codes and scales of quantize_q8_0_simd128 (bit-identical to _ref) in the layout above.
+static inline void lm_q8p_prep(const float *src, void *dst, int64_t n, int code_bytes) {
+    float *d = (float *)((uint8_t *)dst + n * code_bytes);
+    int32_t *s8 = (int32_t *)(d + n / 32);
+    for (int64_t i = 0; i < n / 32; i++) {
+        const float *x = src + 32 * i;
+        float amax = lm_absmax32(x);
+        d[i] = lm_f16_to_f32(lm_f32_to_f16(amax / 127.0f));
+        v128_t id = wasm_f32x4_splat(amax != 0.0f ? 127.0f / amax : 0.0f);
+        v128_t q0 = lm_round16_i8(x, id), q1 = lm_round16_i8(x + 16, id);
+        s8[i] = 8 * (lm_hsum_i8x16(q0) + lm_hsum_i8x16(q1));
+        if (code_bytes == 1) {
+            int8_t *q = (int8_t *)dst + 32 * i;
+            wasm_v128_store(q, q0);
+            wasm_v128_store(q + 16, q1);
+        } else {
+            int16_t *q = (int16_t *)dst + 32 * i;
+            wasm_v128_store(q, wasm_i16x8_extend_low_i8x16(q0));
+            wasm_v128_store(q + 8, wasm_i16x8_extend_high_i8x16(q0));
+            wasm_v128_store(q + 16, wasm_i16x8_extend_low_i8x16(q1));
+            wasm_v128_store(q + 24, wasm_i16x8_extend_high_i8x16(q1));
+        }
+    }
 }
 
 // ---- shared by the q4_k/q5_k dots ----

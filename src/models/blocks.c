@@ -41,24 +41,25 @@ typedef struct {
     float s_out;               // channel path: static output scale (0 = none)
 } mm_job;
 
+// Split at multiples of 4 rows (the gemm kernels' tile) where there are enough rows.
 static void row_range(const mm_job *j, int ith, int nth, int64_t *r0, int64_t *r1) {
-    *r0 = j->w->rows * ith / nth;
-    *r1 = j->w->rows * (ith + 1) / nth;
+    int64_t rows = j->w->rows, unit = rows >= 4 * nth ? 4 : 1, units = (rows + unit - 1) / unit;
+    *r0 = units * ith / nth * unit;
+    *r1 = ith + 1 == nth ? rows : units * (ith + 1) / nth * unit;
 }
 
 static inline float requant(float v, float s);
 
+// Rows [r0, r1) against all tokens: the type's gemm, or one vec_dot per row and token.
 static void rows_block(void *arg, int ith, int nth) {
     const mm_job *j = arg;
     const lm_tensor *w = j->w;
-    lm_vec_dot_fn dot = j->c->k->vec_dot[w->type];
     int64_t r0, r1;
     row_range(j, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
-        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
-        for (int32_t t = 0; t < j->n_tok; t++)
-            j->y[t * w->rows + r] = dot(w->cols, wr, (const uint8_t *)j->c->qact + t * j->qrow);
-    }
+    const uint8_t *wr = (const uint8_t *)w->data + r0 * w->row_bytes;
+    lm_gemm_fn gemm = j->c->k->gemm[w->type];
+    if (gemm) { gemm(w->cols, wr, w->row_bytes, r1 - r0, j->c->qact, j->qrow, j->n_tok, j->y + r0, w->rows); return; }
+    lm_gemm_loop(j->c->k->vec_dot[w->type], w->cols, wr, w->row_bytes, r1 - r0, j->c->qact, j->qrow, j->n_tok, j->y + r0, w->rows);
 }
 
 static void rows_channel(void *arg, int ith, int nth) {
@@ -111,12 +112,14 @@ void blk_matmul(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, fl
     if (c->observe) c->observe(c->observe_ud, w, x, y, n_tok);
 }
 
-// Block-scaled and float weights: activations quantized to the weight's vec_dot_type (ggml's CPU path).
+// Block-scaled and float weights: activations quantized to the weight's vec_dot_type (ggml's CPU
+// path), in the layout of the type's gemm where it has one; rows LM_ACT_PREP_BYTES(cols) apart.
 static void matmul_block(lm_ctx *c, const lm_tensor *w, const float *x, int32_t n_tok, float *y) {
     lm_type at = lm_type_traits_of(w->type)->vec_dot_type;
-    int64_t qrow = lm_row_bytes(at, w->cols);
+    lm_from_float_fn prep = c->k->gemm[w->type] ? c->k->act_prep[w->type] : c->k->quantize[at];
+    int64_t qrow = LM_ACT_PREP_BYTES(w->cols);
     for (int32_t t = 0; t < n_tok; t++)
-        c->k->quantize[at](x + t * w->cols, (uint8_t *)c->qact + t * qrow, w->cols);
+        prep(x + t * w->cols, (uint8_t *)c->qact + t * qrow, w->cols);
     mm_job job = { c, w, n_tok, y, qrow, NULL, NULL, NULL, 0.0f };
     lm_pool_run(c->pool, rows_block, &job);
 }
