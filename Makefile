@@ -68,16 +68,11 @@ clean:
 	rm -rf build
 
 # demo: the chat page (demo/) served from the repo root on 127.0.0.1:$(PORT) with COOP/COEP; builds
-# what is missing first. Node built-ins only, no network. The built-in model is committed; its rule
-# only runs when the file is missing (order-only: a rebuilt CLI does not regenerate it).
+# what is missing first. Node built-ins only, no network. The built-in model is committed
+# (models/pocketlm-default.gguf; `make train` reproduces it).
 PORT       ?= 8080
-DEMO_MODEL := models/gemma4-e2b-tiny-random-q4_0.gguf
-demo: build/pocketlm wasm $(DEMO_MODEL)
+demo: build/pocketlm wasm
 	node tools/serve.mjs --port $(PORT)
-
-$(DEMO_MODEL): | build/pocketlm
-	@mkdir -p models
-	build/pocketlm gen --model gemma4-e2b-tiny --type q4_0 --seed 1 -o $@
 
 # demo-native: the native engine on a generated Gemma-4-shaped model (and stories260K when available)
 demo-native: build/pocketlm

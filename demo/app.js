@@ -8,11 +8,11 @@ import { RateMeter, bytes, describeError, duration, modelName, normalizeModelUrl
 import { startServiceWorker } from './pwa.js';
 import * as store from './store.js';
 
-// The built-in default model. Swapping in the trained model (issue #9) means editing this constant.
+// The built-in default model: pocketlm's own (make train, docs/QAT.md), committed under models/.
 const BUILTIN = Object.freeze({
-  url: new URL('../models/gemma4-e2b-tiny-random-q4_0.gguf', import.meta.url).href,
-  name: 'Built-in: gemma4 tiny, random weights',
-  note: 'Built-in model: a generated model with random weights, so its replies are gibberish — a trained model arrives with issue #9.',
+  url: new URL('../models/pocketlm-default.gguf', import.meta.url).href,
+  name: 'Built-in: pocketlm-default (KJV, 3.5 MB)',
+  note: 'Built-in model: a 6 M-parameter Gemma 4 that pocketlm trained on the King James Bible. It answers in KJV-style verses, not as an assistant; load a bigger GGUF under Model for real chat.',
 });
 
 const DEFAULTS = Object.freeze({ temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, maxTokens: 128, seed: 1 });

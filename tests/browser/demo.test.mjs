@@ -12,7 +12,7 @@ import { describeError, normalizeModelUrl, RateMeter } from '../../demo/format.j
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHOTS = ROOT + 'build/demo-screenshots/';
-const BUILTIN = 'models/gemma4-e2b-tiny-random-q4_0.gguf';
+const BUILTIN = 'models/pocketlm-default.gguf';
 const SECOND = 'build/demo-test-second.gguf';          // another model for the URL / file tests
 const T = 30_000;                                        // no single wait may take longer
 const LIMIT = { timeout: 120_000 };                  // per test: a hang fails, it never stalls `make test`
@@ -23,7 +23,7 @@ const servers = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
-  assert.ok(existsSync(ROOT + BUILTIN), `${BUILTIN} is missing (make demo regenerates it)`);
+  assert.ok(existsSync(ROOT + BUILTIN), `${BUILTIN} is missing (committed; make train reproduces it)`);
   execFileSync(ROOT + 'build/pocketlm', ['gen', '--model', 'gemma4-e2b-tiny', '--type', 'q8_0', '--seed', '7', '-o', ROOT + SECOND]);
   mkdirSync(SHOTS, { recursive: true });
   slow = await slowServer(readFileSync(ROOT + SECOND));
@@ -97,6 +97,14 @@ async function loadUrl(page, url) {
   await page.click('#url-form button[type=submit]');
 }
 
+// The built-in model answers in one verse and ends its turn; the random-weight second model rarely
+// ends one, so its replies run long enough to be stopped mid-way.
+async function useSecond(page, s) {
+  await loadUrl(page, `${s.url}/${SECOND}`);
+  await page.waitForFunction(() => document.getElementById('model-name').textContent === 'demo-test-second.gguf' &&
+    document.body.dataset.model === 'ready', null, { timeout: T });
+}
+
 const libraryCaches = (page) => page.evaluate(async () => typeof (await import('/web/index.js')).listCachedModels === 'function');
 
 test('format: every error code a person can meet has a title, a hint and actions; URLs and rates', () => {
@@ -117,10 +125,10 @@ test('format: every error code a person can meet has a title, a hint and actions
   assert.equal(m.eta(1e6, 3e6), 1);
 });
 
-test('first visit: the built-in model loads, says it has random weights, and a reply streams with stats', LIMIT, async () => {
+test('first visit: the built-in model loads, says what it is, and a reply streams with stats', LIMIT, async () => {
   const { page, problems } = await open(await server());
-  assert.match(await page.textContent('#notice'), /random weights.*issue #9/);
-  assert.match(await page.textContent('#model-name'), /random weights/);
+  assert.match(await page.textContent('#notice'), /King James Bible/);
+  assert.match(await page.textContent('#model-name'), /pocketlm-default/);
   await page.evaluate(() => {   // count DOM updates of the reply while it streams
     window.__updates = 0;
     new MutationObserver(() => window.__updates++).observe(document.getElementById('log'), { subtree: true, childList: true, characterData: true });
@@ -145,7 +153,10 @@ test('first visit: the built-in model loads, says it has random weights, and a r
 });
 
 test('keyboard: Shift+Enter adds a line, Enter sends, Esc stops; Stop stops mid-reply; controls are labelled', LIMIT, async () => {
-  const { page, problems } = await open(await server());
+  const s = await server();
+  const { page, problems } = await open(s);
+  await useSecond(page, s);
+  await page.focus('#input');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'input', 'the message box has focus');
   await setSettings(page, { maxTokens: 400 });
   await page.focus('#input');
@@ -216,7 +227,7 @@ test('a long prompt: a progress bar shows while it is read, then the reply strea
     new MutationObserver(() => { if (!document.getElementById('progress').hidden) window.__labels.add(document.getElementById('progress-label').textContent); })
       .observe(document.getElementById('progress'), { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  await send(page, 'The quick brown fox jumps over the lazy dog. '.repeat(12));   // ~400 tokens of a 512-token context
+  await send(page, 'The quick brown fox jumps over the lazy dog. '.repeat(55));   // 936 tokens of a 1024-token context
   const [, tokens, rate] = /prompt (\d+) tok.*?prefill ([\d.]+) tok\/s/.exec(await page.textContent('#stats'));
   const prefillMs = (Number(tokens) * 1000) / Number(rate);
   const labels = await page.evaluate(() => [...window.__labels]);
@@ -283,7 +294,7 @@ test('a second model from a URL: download progress with rate and time left, then
   const seen = await page.evaluate(() => window.__progress);
   assert.ok(seen.some((x) => /^Downloading second-model\.gguf \| [\d.]+ [KM]B of [\d.]+ MB · [\d.]+ [KM]B\/s · .* left$/.test(x)), seen.join('\n'));
   assert.equal(await page.textContent('#model-name'), 'second-model.gguf');
-  assert.ok(await page.isHidden('#notice'), 'no random-weights notice for a chosen model');
+  assert.ok(await page.isHidden('#notice'), 'no built-in model notice for a chosen model');
   assert.ok((await send(page, 'Hi')).length > 0);
   if (await libraryCaches(page)) {
     await page.click('#model-button');
@@ -320,7 +331,7 @@ test('a local file: the picker and drag-and-drop load a model; a non-GGUF file s
   await page.screenshot({ path: SHOTS + 'desktop-error-not-gguf.png' });
   await page.click('#error-actions button[data-action=builtin]');
   await ready(page);
-  assert.match(await page.textContent('#model-name'), /random weights/);
+  assert.match(await page.textContent('#model-name'), /pocketlm-default/);
 
   await loadUrl(page, `${slow.url}/slow.gguf`);       // a drop while a download runs replaces it
   await page.waitForFunction(() => /MB of/.test(document.getElementById('progress-detail').textContent), null, { timeout: T });
@@ -451,7 +462,7 @@ test('offline after the first visit: with the server gone, the app, the wasm and
     await page.click('#load-builtin');
     await ready(page);
   }
-  assert.match(await page.textContent('#model-name'), /random weights/);
+  assert.match(await page.textContent('#model-name'), /pocketlm-default/);
   assert.ok((await send(page, 'Built-in, offline')).length > 0);
   await page.close();
   assert.deepEqual(problems.filter((p) => !/ERR_CONNECTION_REFUSED|Failed to fetch/.test(p)), []);
