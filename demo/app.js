@@ -46,7 +46,6 @@ const state = {
   /** @type {Message[]} */ messages: [],
   system: '',
   settings: { ...DEFAULTS },
-  /** tokens per ms of the last prefill, for the prefill progress estimate */ prefillRate: 0,
   /** @type {Map<string, number>} token counts of message texts under the loaded model */ tokens: new Map(),
   offline: false,
 };
@@ -138,7 +137,6 @@ async function loadChoice(choice) {
     state.model = model;
     state.choice = choice;
     state.tokens.clear();
-    state.prefillRate = 0;
     el.body.dataset.model = 'ready';
     store.save('model', choice.kind === 'file' ? { kind: 'file', name: choice.name } : { kind: choice.kind, url: choice.url, name: choice.name });
   } catch (e) {
@@ -287,7 +285,7 @@ const tokenCount = async (text) => {
 };
 
 // Keeps the newest messages that fit the context with room for a reply; marks the rest.
-// Returns what to send, how many tokens the reply may have and the prompt estimate.
+// Returns what to send and how many tokens the reply may have.
 async function fitContext(history) {
   const nCtx = contextLength(state.model.info), want = state.settings.maxTokens;
   const sys = state.system.trim() ? await tokenCount(state.system) + MSG_OVERHEAD : 0;
@@ -303,7 +301,7 @@ async function fitContext(history) {
   if (first >= history.length) throw new LmError('CTX_FULL', `the message needs more than the model's ${nCtx}-token context`);
   history.forEach((m, i) => { m.outOfContext = i < first; });
   const messages = [...(sys ? [{ role: 'system', content: state.system }] : []), ...history.slice(first).map(({ role, content }) => ({ role, content }))];
-  return { messages, maxTokens: Math.max(1, Math.min(want, nCtx - used - MSG_OVERHEAD)), estimate: used };
+  return { messages, maxTokens: Math.max(1, Math.min(want, nCtx - used - MSG_OVERHEAD)) };
 }
 
 async function send() {
@@ -325,12 +323,14 @@ async function send() {
   let firstAt = 0, pieces = 0, startedAt = 0, stopPrefill = () => {};
   const statsBefore = state.model.stats;
   try {
-    const { messages, maxTokens, estimate } = await fitContext(history.slice());
+    const { messages, maxTokens } = await fitContext(history.slice());
     renderMessages();
     const s = state.settings;
     startedAt = performance.now();
-    stopPrefill = prefillProgress(estimate, startedAt);
-    const stream = state.model.stream(messages, { maxTokens, temperature: s.temperature, topK: s.topK, topP: s.topP, minP: s.minP, seed: s.seed, signal: ctl.signal });
+    const prefill = prefillProgress(startedAt);
+    stopPrefill = prefill.stop;
+    const stream = state.model.stream(messages, { maxTokens, temperature: s.temperature, topK: s.topK, topP: s.topP, minP: s.minP, seed: s.seed,
+                                                  signal: ctl.signal, onProgress: prefill.update });
     for await (const piece of stream) {
       if (!firstAt) { firstAt = performance.now(); stopPrefill(); }
       reply.content += piece.text;
@@ -356,18 +356,20 @@ async function send() {
   }
 }
 
-// Shows a progress bar while a long prompt is read. The library reports no prefill progress yet,
-// so the bar is an estimate: prompt tokens not reused / the last measured prefill rate.
-function prefillProgress(estimateTokens, t0) {
-  const reused = state.model.stats ? state.model.stats.promptTokens + state.model.stats.generatedTokens : 0;
-  const todo = Math.max(1, estimateTokens - reused);
-  const timer = setInterval(() => {
+// Shows a progress bar while a long prompt is read, from the library's prefill progress
+// (tokens read of those not reused from the previous turn), once reading takes a while.
+function prefillProgress(t0) {
+  let last = null;
+  const show = () => {
     const ms = performance.now() - t0;
-    if (ms < PREFILL_SHOW_MS) return;
-    const expected = state.prefillRate > 0 ? todo / state.prefillRate : 0;
-    showProgress('Reading the prompt', `about ${todo} tokens · ${duration(ms / 1000)}`, expected ? Math.min(0.95, ms / expected) : null, false);
-  }, 100);
-  return () => { clearInterval(timer); if (!state.loading) hideProgress(); };
+    if (!last || ms < PREFILL_SHOW_MS || last.loaded >= last.total) return;
+    showProgress('Reading the prompt', `${last.loaded} of ${last.total} tokens · ${duration(ms / 1000)}`, last.loaded / last.total, false);
+  };
+  const timer = setInterval(show, 100);
+  return {
+    update: (/** @type {{ loaded: number, total: number }} */ p) => { last = p; show(); },
+    stop: () => { clearInterval(timer); if (!state.loading) hideProgress(); },
+  };
 }
 
 // `partial`: the library kept no stats for this run (a stopped reply in a Worker), so the line
@@ -381,7 +383,6 @@ function showStats(startedAt, firstAt, partial) {
   }
   if (!s || !info) { el.stats.textContent = ''; return; }
   const fresh = s.promptTokens - (s.reusedTokens ?? 0);
-  if (s.prefillMs > 0 && fresh > 8) state.prefillRate = fresh / s.prefillMs;
   const m = info.memory, total = m.weights + m.kv + m.scratch;
   const parts = [
     `prompt ${s.promptTokens} tok${s.reusedTokens ? ` (${s.reusedTokens} reused)` : ''}, prefill ${tokPerS(fresh, s.prefillMs)}`,

@@ -85,7 +85,7 @@ export class Engine {
       this.#cached = [];
       this.#pieces = r.pieces;
       this.#ext = r.ext;
-      this.#model = this.#abi.modelLoad(r.pieces);
+      this.#model = this.#abi.modelLoad(r.pieces, !!r.ext);
       this.#ctx = this.#abi.ctxNew(this.#model, o.contextSize, o.batchSize, this.#abi.M.threads, o.kvCache);
       this.#extRows = r.ext ? this.#abi.ctxExtRows(this.#ctx) : null;
       const { plan } = r;
@@ -175,7 +175,7 @@ export class Engine {
   async *#generate(prompt, o) {
     this.#busy = true;
     const abi = this.#abi, info = this.#info, ctx = this.#ctx;
-    let sampler = 0;
+    let sampler = 0, t1 = 0, ended = false;
     const st = { promptTokens: prompt.length, reusedTokens: 0, generatedTokens: 0, stopReason: 'length', prefillMs: 0, decodeMs: 0 };
     this.stats = st;
     try {
@@ -184,17 +184,19 @@ export class Engine {
       const keep = Math.min(commonPrefix(this.#cached, prompt), prompt.length - 1);
       if (keep > 0 && abi.ctxTruncate(ctx, keep)) { st.reusedTokens = keep; this.#cached.length = keep; }
       else { abi.ctxReset(ctx); this.#cached = []; }
-      const t0 = performance.now();
+      const t0 = performance.now(), total = prompt.length - st.reusedTokens;
+      o.onProgress?.({ phase: 'prefill', loaded: 0, total });
       for (let i = st.reusedTokens; i < prompt.length; i += this.batchSize) {
         throwIfAborted(o.signal);
         const chunk = prompt.slice(i, i + this.batchSize);
         await this.#fillExt(chunk);
         abi.decode(ctx, chunk);
         this.#cached.push(...chunk);
+        o.onProgress?.({ phase: 'prefill', loaded: i + chunk.length - st.reusedTokens, total });
         await yieldNow();
       }
       st.prefillMs = performance.now() - t0;
-      const t1 = performance.now();
+      t1 = performance.now();
       for (let n = 0; n < o.maxTokens; n++) {
         throwIfAborted(o.signal);
         const t = abi.sample(sampler, ctx);
@@ -206,12 +208,14 @@ export class Engine {
         throwIfAborted(o.signal);
         if (n + 1 < o.maxTokens) { await this.#fillExt([t]); abi.decode(ctx, [t]); this.#cached.push(t); }
       }
-      st.decodeMs = performance.now() - t1;
+      ended = true;
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') st.stopReason = 'abort';
       else this.#cached = [];
       throw this.#fail(e);
     } finally {
+      if (t1) st.decodeMs = performance.now() - t1;
+      if (!ended && st.stopReason === 'length') st.stopReason = 'abort';   // the consumer stopped reading
       if (sampler && !this.#dead) abi.samplerFree(sampler);
       this.#busy = false;
     }

@@ -19,10 +19,13 @@ export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | 
   | Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
 
 export interface LoadProgress {
-  phase: 'download' | 'load' | 'prefill';
-  loaded: number;            // bytes (tokens for 'prefill')
+  phase: 'download' | 'load';
+  loaded: number;            // bytes
   total?: number;
 }
+
+/** Prompt reading: tokens decoded so far of those not reused from the previous turn's cache. */
+export interface PrefillProgress { phase: 'prefill'; loaded: number; total: number }
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
@@ -78,6 +81,8 @@ export interface GenerateOptions {
   seed?: number;               // default 0 (a fixed seed): same seed, same tokens
   stop?: string[];             // generation ends before any of these strings
   signal?: AbortSignal;
+  /** Called before the prompt is read and after every batch of it (a batch is batchSize tokens). */
+  onProgress?: (p: PrefillProgress) => void;
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant' | string; content: string }

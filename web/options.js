@@ -7,6 +7,7 @@ export const GENERATE_DEFAULTS = Object.freeze({
   maxTokens: 256, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05,
   repeatPenalty: 1.0, presencePenalty: 0, frequencyPenalty: 0, penaltyLastN: 64, seed: 0,
   stop: /** @type {string[]} */ ([]), signal: /** @type {AbortSignal | undefined} */ (undefined),
+  onProgress: /** @type {((p: { phase: 'prefill', loaded: number, total: number }) => void) | undefined} */ (undefined),
 });
 
 export const LOAD_DEFAULTS = Object.freeze({
@@ -29,9 +30,10 @@ const GENERATE_CHECKS = {
   penaltyLastN: int(0, 1 << 20), seed: int(0, Number.MAX_SAFE_INTEGER),
   stop: (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0) ? '' : 'an array of non-empty strings'),
   signal: (v) => (v === undefined || (typeof v === 'object' && v !== null && 'aborted' in v) ? '' : 'an AbortSignal'),
+  onProgress: (v) => (v === undefined || typeof v === 'function' ? '' : 'a function'),
 };
 const LOAD_CHECKS = {
-  onProgress: (v) => (v === undefined || typeof v === 'function' ? '' : 'a function'),
+  onProgress: GENERATE_CHECKS.onProgress,
   signal: GENERATE_CHECKS.signal, contextSize: int(0, 1 << 20), batchSize: int(0, 4096), worker: (v) => (typeof v === 'boolean' ? '' : 'a boolean'),
   kvCache: (v) => (['f16', 'q8'].includes(v) ? '' : "'f16' or 'q8'"),
   threads: int(1, 64), wasmUrl: (v) => (v === undefined || typeof v === 'string' || v instanceof URL ? '' : 'a URL'),

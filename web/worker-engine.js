@@ -52,11 +52,13 @@ export class WorkerEngine {
   }
 
   async *#iterate(method, input, options = {}) {
-    const { signal, ...rest } = options ?? {};
+    const { signal, onProgress, ...rest } = options ?? {};
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new LmError('INVALID_ARG', "generate option 'onProgress' must be a function");
     const queue = [], waiters = [];
     let done = false, error = null;
     const wake = () => waiters.splice(0).forEach((w) => w());
-    const p = this.#call(Op.GENERATE, { method, input, options: rest }, { signal, onItem: (x) => { queue.push(x); wake(); } });
+    const p = this.#call(Op.GENERATE, { method, input, options: rest, progress: !!onProgress },
+                         { signal, onProgress, onItem: (x) => { queue.push(x); wake(); }, onStats: (s) => { this.stats = s; } });
     p.then((stats) => { this.stats = stats; done = true; wake(); }, (e) => { error = e; done = true; wake(); });
     try {
       for (;;) {
@@ -71,7 +73,7 @@ export class WorkerEngine {
   }
 
   #lastId = 0;
-  #call(op, args, { onProgress, onItem, signal } = {}, transfer = []) {
+  #call(op, args, { onProgress, onItem, onStats, signal } = {}, transfer = []) {
     if (this.#dead) return Promise.reject(this.#dead);
     try { throwIfAborted(signal); } catch (e) { return Promise.reject(e); }
     const id = this.#nextId++;
@@ -85,6 +87,7 @@ export class WorkerEngine {
         this.#pending.delete(id);
         if (isNode && this.#pending.size === 0) this.#worker.unref();
         signal?.removeEventListener('abort', onAbort);
+        if (m.stats) onStats?.(m.stats);
         if (m.ev === Ev.DONE) resolve(m.data);
         else reject(m.name === 'AbortError' ? abortError(signal) : new LmError(m.code ?? 'WORKER', m.message, m.detail ? { detail: m.detail } : undefined));
       });

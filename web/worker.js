@@ -14,10 +14,11 @@ const on = (fn) => (isNode ? port.on('message', fn) : (self.onmessage = (e) => f
 /** @type {Engine | null} */ let engine = null;
 const controllers = new Map();   // request id -> AbortController
 
-function fail(id, e) {
+// stats: a generation's counters up to the failure or abort (the caller's model.stats)
+function fail(id, e, stats) {
   const err = toLmError(e);
   post({ id, ev: Ev.ERROR, name: err.name, code: err instanceof LmError ? err.code : undefined, message: err.message,
-         detail: err instanceof LmError ? err.detail : undefined });
+         detail: err instanceof LmError ? err.detail : undefined, stats });
 }
 
 async function run(id, op, args) {
@@ -31,7 +32,14 @@ async function run(id, op, args) {
       post({ id, ev: Ev.DONE, data: info });
     } else if (op === Op.GENERATE) {
       const method = args.method === 'generateTokens' ? 'generateTokens' : 'stream';
-      for await (const item of engine[method](args.input, { ...args.options, signal: ctl.signal })) post({ id, ev: Ev.ITEM, data: item });
+      const onProgress = args.progress ? (p) => post({ id, ev: Ev.PROGRESS, data: p }) : undefined;
+      engine.stats = null;
+      try {
+        for await (const item of engine[method](args.input, { ...args.options, signal: ctl.signal, onProgress })) post({ id, ev: Ev.ITEM, data: item });
+      } catch (e) {
+        fail(id, e, engine.stats ?? undefined);
+        return;
+      }
       post({ id, ev: Ev.DONE, data: engine.stats });
     } else if (op === Op.CALL) {
       if (!CALLS.includes(args.method)) throw new LmError('INVALID_ARG', `unknown call ${args.method}`);

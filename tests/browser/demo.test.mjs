@@ -224,7 +224,12 @@ test('a long prompt: a progress bar shows while it is read, then the reply strea
   await setSettings(page, { maxTokens: 8 });
   await page.evaluate(() => {
     window.__labels = new Set();
-    new MutationObserver(() => { if (!document.getElementById('progress').hidden) window.__labels.add(document.getElementById('progress-label').textContent); })
+    window.__details = [];
+    new MutationObserver(() => {
+      if (document.getElementById('progress').hidden) return;
+      window.__labels.add(document.getElementById('progress-label').textContent);
+      window.__details.push(document.getElementById('progress-detail').textContent);
+    })
       .observe(document.getElementById('progress'), { subtree: true, childList: true, characterData: true, attributes: true });
   });
   await send(page, 'The quick brown fox jumps over the lazy dog. '.repeat(55));   // 936 tokens of a 1024-token context
@@ -232,7 +237,11 @@ test('a long prompt: a progress bar shows while it is read, then the reply strea
   const prefillMs = (Number(tokens) * 1000) / Number(rate);
   const labels = await page.evaluate(() => [...window.__labels]);
   t.diagnostic(`prefill ${Math.round(prefillMs)} ms; progress labels seen: ${labels.join(', ') || 'none'}`);
-  if (prefillMs > 450) assert.ok(labels.includes('Reading the prompt'), `prefill took ${prefillMs} ms; progress seen: ${labels}`);
+  if (prefillMs > 450) {
+    assert.ok(labels.includes('Reading the prompt'), `prefill took ${prefillMs} ms; progress seen: ${labels}`);
+    const counts = (await page.evaluate(() => window.__details)).map((d) => /^(\d+) of (\d+) tokens/.exec(d)).filter(Boolean);
+    assert.ok(counts.length > 0 && counts.every((m) => Number(m[2]) === Number(tokens) && Number(m[1]) < Number(tokens)), `progress: ${counts}`);
+  }
   assert.ok(await page.isHidden('#progress'), 'the bar is gone once the reply starts');
   // the next turn no longer fits the 512-token context: the oldest turn is left out, visibly
   await setSettings(page, { maxTokens: 64 });

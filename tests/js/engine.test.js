@@ -52,7 +52,26 @@ for (const [name, Impl] of [['Engine', Engine], ['WorkerEngine', WorkerEngine]])
       }
     }, { name: 'AbortError' });
     assert.equal(got.length, 3);
+    assert.equal(e.stats.stopReason, 'abort', 'stats describe the stopped run');
+    assert.ok(e.stats.generatedTokens >= 3 && e.stats.decodeMs > 0, JSON.stringify(e.stats));
     assert.deepEqual(await collect(e.generateTokens(PROMPT, { temperature: 0, maxTokens: 24 })), nativeGreedy);
+    for await (const t of e.generateTokens(PROMPT, { temperature: 0, maxTokens: 24 })) if (t >= 0) break;   // the reader stops
+    assert.equal(e.stats.stopReason, 'abort');
+    assert.ok(e.stats.generatedTokens >= 1);
+    await e.dispose();
+  });
+
+  test(`${name}: prefill progress counts the prompt tokens read, batch by batch`, async () => {
+    const e = await Impl.create();
+    await e.load(MODEL, { batchSize: 16 });
+    const long = Array.from({ length: 100 }, (_, i) => 260 + (i * 7) % 250), seen = [];
+    await collect(e.generateTokens(long, { temperature: 0, maxTokens: 2, onProgress: (p) => seen.push(p) }));
+    assert.deepEqual(seen.map((p) => p.loaded), [0, 16, 32, 48, 64, 80, 96, 100]);
+    assert.ok(seen.every((p) => p.phase === 'prefill' && p.total === 100));
+    seen.length = 0;   // a continuation reuses the cached prefix: only the new tokens are read
+    await collect(e.generateTokens([...long, 300, 301], { temperature: 0, maxTokens: 1, onProgress: (p) => seen.push(p) }));
+    assert.ok(seen.at(-1).total < 100 && seen.at(-1).loaded === seen.at(-1).total, JSON.stringify(seen));
+    await assert.rejects(e.generateTokens(PROMPT, { onProgress: 5 }).next(), (err) => err.code === 'INVALID_ARG');
     await e.dispose();
   });
 
