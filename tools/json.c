@@ -1,6 +1,7 @@
 // json.c — recursive-descent JSON reader (RFC 8259 subset: no duplicate-key detection).
 // Input is untrusted (checkpoint files): every read is bounds-checked and nesting is limited.
 #include "json.h"
+#include "jstr.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,56 +146,14 @@ int js_get(const js_doc *d, int obj, const char *key) {
     return -1;
 }
 
-static int hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-// Appends code point cp as UTF-8; false when it does not fit.
-static bool put_utf8(char *out, size_t cap, size_t *o, uint32_t cp) {
-    char b[4];
-    int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (n == 1) b[0] = (char)cp;
-    else {
-        for (int i = n - 1; i > 0; i--) { b[i] = (char)(0x80 | (cp & 0x3f)); cp >>= 6; }
-        b[0] = (char)((n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | cp);
-    }
-    if (*o + (size_t)n >= cap) return false;
-    memcpy(out + *o, b, (size_t)n);
-    *o += (size_t)n;
-    return true;
-}
-
 bool js_str(const js_doc *d, int node, char *out, size_t cap) {
-    if (!js_is(d, node, JS_STR) || cap == 0) return false;
-    const char *s = d->nodes[node].s;
-    size_t len = d->nodes[node].len, o = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint32_t cp = (unsigned char)s[i];
-        if (cp == '\\') {
-            if (++i >= len) return false;
-            switch (s[i]) {
-            case '"': case '\\': case '/': cp = (unsigned char)s[i]; break;
-            case 'b': cp = '\b'; break;
-            case 'f': cp = '\f'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
-            case 'u':   // \uXXXX (surrogate pairs are not joined: names and keys here are ASCII)
-                if (i + 4 >= len) return false;
-                cp = 0;
-                for (int h = 1; h <= 4; h++) { int v = hexval(s[i + h]); if (v < 0) return false; cp = cp * 16 + (uint32_t)v; }
-                i += 4;
-                break;
-            default: return false;
-            }
-            if (!put_utf8(out, cap, &o, cp)) return false;
-            continue;
-        }
-        if (o + 1 >= cap) return false;
-        out[o++] = (char)cp;
-    }
-    out[o] = 0;
-    return true;
+    char *s;
+    size_t n;
+    if (!js_is(d, node, JS_STR) || cap == 0 || !jstr_decode(d->nodes[node].s, d->nodes[node].len, &s, &n)) return false;
+    bool ok = n < cap;
+    if (ok) memcpy(out, s, n + 1);
+    free(s);
+    return ok;
 }
 
 bool js_str_eq(const js_doc *d, int node, const char *z) {
