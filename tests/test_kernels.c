@@ -489,6 +489,38 @@ static void test_dot_pc(void) {
     }
 }
 
+// Per-channel tiles (gemm_pc): every nr x nt up to LM_PC_TILE, rows with a padded stride, random
+// codes and activations (and the -128 extreme); best must equal the ref dot per row and token.
+static void test_gemm_pc(void) {
+    static const int64_t lens[] = { 64, 1536, 2560, 27, 263 };
+    enum { NMAX = 2560, WB = NMAX + 48 };
+    static uint8_t w[LM_PC_TILE * WB];
+    static int16_t a[LM_PC_TILE * NMAX];
+    for (int t = 0; t < LM_TYPE_COUNT; t++) {
+        if (!lm_kernels_ref.dot_pc[t]) continue;
+        CHECK(lm_kernels_ref.gemm_pc[t] != NULL && lm_kernels_best->gemm_pc[t] != NULL);
+        int bad = 0, cases = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            int64_t n = lens[li];
+            if (n % bsize((lm_type)t)) continue;
+            rng_seed(31 * (uint64_t)li + (uint64_t)t);
+            for (int r = 0; r < LM_PC_TILE; r++) fill_raw((lm_type)t, w + r * WB, n);
+            fill_raw(LM_TYPE_A16, (uint8_t *)a, LM_PC_TILE * n);
+            if (li == 0) for (int64_t i = 0; i < n; i++) a[n + i] = -128;
+            for (int nr = 1; nr <= LM_PC_TILE; nr++)
+                for (int nt = 1; nt <= LM_PC_TILE; nt++, cases++) {
+                    int32_t ref[LM_PC_TILE * LM_PC_TILE], best[LM_PC_TILE * LM_PC_TILE];
+                    lm_kernels_ref.gemm_pc[t](n, w, WB, nr, a, nt, ref);
+                    lm_kernels_best->gemm_pc[t](n, w, WB, nr, a, nt, best);
+                    for (int i = 0; i < nr * nt; i++)
+                        bad += best[i] != ref[i] || ref[i] != lm_kernels_ref.dot_pc[t](n, w + (i % nr) * WB, a + (i / nr) * n);
+                }
+        }
+        printf("parity gemm_pc %-5s %d tiles, %d differ (exact integers)\n", lm_type_name(t), cases, bad);
+        CHECK_EQ(bad, 0);
+    }
+}
+
 // f16/bf16 edge values the random rows never reach: subnormals, -0, inf, NaN.
 static void test_half_specials(void) {
     uint16_t w[64], a[64];
@@ -603,6 +635,7 @@ int main(void) {
     test_vec_dot_parity();
     test_gemm_parity();
     test_dot_pc();
+    test_gemm_pc();
     test_half_specials();
     test_quantize_parity();
     test_ops_parity();

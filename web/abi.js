@@ -90,9 +90,11 @@ export class Abi {
   /**
    * Loads a model from heap pieces [{ ptr, file, fileOff, len }] (they must stay there): one
    * piece holding a whole file goes through lm_model_load, anything else lm_model_load_pieces.
+   * extOut: a table was left out of the heap (then one piece at offset 0 is a prefix, not the file:
+   * GGUF-M stores its per-layer embeddings last).
    */
-  modelLoad(pieces) {
-    const whole = pieces.length === 1 && pieces[0].file === 0 && pieces[0].fileOff === 0;
+  modelLoad(pieces, extOut = false) {
+    const whole = !extOut && pieces.length === 1 && pieces[0].file === 0 && pieces[0].fileOff === 0;
     const n = whole ? 0 : pieces.length;
     return this.withScratch(8 + 32 * n, (out) => {
       const t = (out + 8) >>> 3;

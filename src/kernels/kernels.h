@@ -18,6 +18,11 @@ typedef float (*lm_act16_fn)(const float *x, int16_t *q, int64_t n, float s);
 // are u - code_offset (traits), so the row's integer dot is dot - code_offset * sum_k a_k: the
 // offset leaves the inner loop and is paid once per activation vector (blk_matmul).
 typedef int32_t (*lm_dot_pc_fn)(int64_t n, const void *w, const int16_t *a);
+// Per-channel tile: out[t * nr + r] = dot_pc(n, row r, token t) for r < nr <= 4, t < nt <= 4;
+// weight rows wb bytes apart, token rows of n activations. The SIMD twins decode each weight
+// once per tile and load each activation once for all rows; exact integers, identical to _ref.
+#define LM_PC_TILE 4
+typedef void (*lm_gemm_pc_fn)(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);
 
 // Matrix product over prepared activations: y[t * ys + r] = W[r] . A[t] for r < nr, t < nt.
 // Weight rows are wb bytes apart; activation rows, as act_prep wrote them, ab bytes apart.
@@ -35,6 +40,7 @@ typedef struct {
     lm_from_float_fn quantize[LM_TYPE_COUNT];  // by activation type (f32 rows -> vec_dot_type rows)
     lm_act16_fn      act16;                    // a16 with a static or dynamic scale (quantize[A16] = dynamic)
     lm_dot_pc_fn     dot_pc[LM_TYPE_COUNT];    // by per-channel weight type (these have no vec_dot)
+    lm_gemm_pc_fn    gemm_pc[LM_TYPE_COUNT];   // tiles of the same dots (blk_matmul's per-channel path)
     // y = x / sqrt(mean(x^2) + eps) * w (w may be NULL: no weight); sum of squares in double as ggml
     void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
     void (*softmax)(float *x, int n);                               // in place, max-subtracted
@@ -89,6 +95,9 @@ int32_t dot_q4_c_ref(int64_t n, const void *w, const int16_t *a);
 void  dequant_i8_ref (const void *src, float *dst, int64_t n);
 void  quantize_i8_ref(const float *src, void *dst, int64_t n);
 int32_t dot_i8_ref(int64_t n, const void *w, const int16_t *a);
+void  gemm_q2_c_ref(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);
+void  gemm_q4_c_ref(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);
+void  gemm_i8_ref  (int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);
 void  dequant_a16_ref (const void *src, float *dst, int64_t n);
 void  quantize_a16_ref(const float *src, void *dst, int64_t n);          // dynamic scale, not kept
 float act16_quantize_ref(const float *x, int16_t *q, int64_t n, float s);
@@ -121,6 +130,9 @@ float vec_dot_q6_k_q8_k_simd128(int64_t n, const void *w, const void *a);
 int32_t dot_q2_c_simd128(int64_t n, const void *w, const int16_t *a);   // exact: identical to _ref
 int32_t dot_q4_c_simd128(int64_t n, const void *w, const int16_t *a);   // exact: identical to _ref
 int32_t dot_i8_simd128(int64_t n, const void *w, const int16_t *a);     // exact: identical to _ref
+void  gemm_q2_c_simd128(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);   // exact
+void  gemm_q4_c_simd128(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);   // exact
+void  gemm_i8_simd128  (int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out);   // exact
 void  quantize_a16_simd128(const float *src, void *dst, int64_t n);        // bit-identical to _ref
 float act16_quantize_simd128(const float *x, int16_t *q, int64_t n, float s);   // bit-identical to _ref
 
@@ -159,6 +171,13 @@ static inline void lm_gemm_loop(lm_vec_dot_fn dot, int64_t n, const void *w, int
     for (int64_t r = 0; r < nr; r++)
         for (int32_t t = 0; t < nt; t++)
             y[t * ys + r] = dot(n, (const uint8_t *)w + r * wb, (const uint8_t *)a + t * ab);
+}
+
+// The per-channel tile's _ref loop (kernels.h lm_gemm_pc_fn): one dot per row and token.
+static inline void lm_gemm_pc_loop(lm_dot_pc_fn dot, int64_t n, const void *w, int64_t wb, int nr, const int16_t *a,
+                                   int nt, int32_t *out) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) out[t * nr + r] = dot(n, (const uint8_t *)w + r * wb, a + t * n);
 }
 
 // The canonical float dot over 16-bit elements converted by conv (f16, bf16 refs).

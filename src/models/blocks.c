@@ -62,17 +62,25 @@ static void rows_block(void *arg, int ith, int nth) {
     lm_gemm_loop(j->c->k->vec_dot[w->type], w->cols, wr, w->row_bytes, r1 - r0, j->c->qact, j->qrow, j->n_tok, j->y + r0, w->rows);
 }
 
+// Rows [r0, r1) against all tokens in tiles of LM_PC_TILE rows x LM_PC_TILE tokens (gemm_pc: exact
+// int32 dots), each followed by the float epilogue.
 static void rows_channel(void *arg, int ith, int nth) {
     const mm_job *j = arg;
     const lm_tensor *w = j->w;
-    lm_dot_pc_fn dot = j->c->k->dot_pc[w->type];
+    lm_gemm_pc_fn gemm = j->c->k->gemm_pc[w->type];
     int64_t r0, r1, K = w->cols;
     row_range(j, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
-        const uint8_t *wr = (const uint8_t *)w->data + r * w->row_bytes;
-        for (int32_t t = 0; t < j->n_tok; t++) {
-            float v = (float)(dot(K, wr, j->q + t * K) - j->off[t]) * (w->scale[r] * j->sx[t]);
-            j->y[t * w->rows + r] = j->s_out > 0.0f ? requant(v, j->s_out) : v;
+    for (int64_t r = r0; r < r1; r += LM_PC_TILE) {
+        int nr = r1 - r < LM_PC_TILE ? (int)(r1 - r) : LM_PC_TILE;
+        for (int32_t t = 0; t < j->n_tok; t += LM_PC_TILE) {
+            int nt = j->n_tok - t < LM_PC_TILE ? j->n_tok - t : LM_PC_TILE;
+            int32_t dot[LM_PC_TILE * LM_PC_TILE];
+            gemm(K, (const uint8_t *)w->data + r * w->row_bytes, w->row_bytes, nr, j->q + t * K, nt, dot);
+            for (int tt = 0; tt < nt; tt++)
+                for (int rr = 0; rr < nr; rr++) {
+                    float v = (float)(dot[tt * nr + rr] - j->off[t + tt]) * (w->scale[r + rr] * j->sx[t + tt]);
+                    j->y[(t + tt) * w->rows + r + rr] = j->s_out > 0.0f ? requant(v, j->s_out) : v;
+                }
         }
     }
 }
