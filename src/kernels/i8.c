@@ -69,8 +69,10 @@ static inline __attribute__((always_inline)) void i8_tile(int64_t n, const int8_
     }
 }
 
+// Tiles of 2 (then 1) tokens. One token (decode) and partial tiles run the one-row dot per row:
+// on the 262144 x 1536 LM head it measured faster than a 4 x 1 tile.
 void gemm_i8_simd128(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a, int nt, int32_t *out) {
-    if (nr != 4) { lm_gemm_pc_loop(dot_i8_simd128, n, w, wb, nr, a, nt, out); return; }
+    if (nr != 4 || nt == 1) { lm_gemm_pc_loop(dot_i8_simd128, n, w, wb, nr, a, nt, out); return; }
     int t = 0;
     for (; t + 2 <= nt; t += 2) i8_tile(n, w, wb, a + t * n, 2, out + 4 * t);
     if (t < nt) i8_tile(n, w, wb, a + t * n, 1, out + 4 * t);
