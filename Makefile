@@ -10,7 +10,8 @@ LDLIBS  := -lm -lpthread
 export NODE_PATH ?= /usr/share/nodejs
 
 LIB_SRC   := $(wildcard src/*.c src/kernels/*.c src/models/*.c)
-TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_SRC  := $(wildcard tools/*.c tools/train/*.c)
+ALL_HDR   := $(wildcard src/*.h src/*/*.h tools/*.h tools/*/*.h)
 C_TESTS   := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 # C test programs for the wasm parity run: one self-contained .cjs each, exit code = result
@@ -19,15 +20,22 @@ EMFLAGS_TEST := -O2 -msimd128 -ffp-contract=off -sENVIRONMENT=node -sSINGLE_FILE
 .PHONY: all test test-c test-wasm test-js test-browser test-conformance fixtures clean demo demo-native wasm bench-kernels
 all: build/pocketlm
 
-build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(wildcard src/*.h src/*/*.h tools/*.h)
+build/pocketlm: $(LIB_SRC) $(TOOL_SRC) $(ALL_HDR)
 	@mkdir -p build
 	$(CC) $(CFLAGS) -o $@ $(LIB_SRC) $(TOOL_SRC) $(LDLIBS)
 
 # ---- tests ----
-# native unit tests under ASan/UBSan (test sources may link the tools' GGUF writer)
-build/san/%: tests/%.c $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC)) $(wildcard src/*.h src/*/*.h tools/*.h tests/*.h)
-	@mkdir -p build/san
-	$(CC) -std=c11 -Wall -Wextra $(SANFLAGS) -DLM_NO_CLI_MAIN -o $@ $< $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC)) $(LDLIBS)
+# native unit tests under ASan/UBSan (test sources may link the tools' GGUF writer and trainer):
+# the library and tools are compiled once into build/san/obj/ and linked into every test
+SAN_SRC  := $(LIB_SRC) $(filter-out tools/cli.c,$(TOOL_SRC))
+SAN_OBJ  := $(patsubst %.c,build/san/obj/%.o,$(SAN_SRC))
+.SECONDARY: $(SAN_OBJ)
+build/san/obj/%.o: %.c $(ALL_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra $(SANFLAGS) -c -o $@ $<
+
+build/san/%: tests/%.c $(SAN_OBJ) $(wildcard tests/*.h)
+	$(CC) -std=c11 -Wall -Wextra $(SANFLAGS) -o $@ $< $(SAN_OBJ) $(LDLIBS)
 
 test-c: $(addprefix build/san/,$(C_TESTS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
@@ -152,10 +160,7 @@ fuzz-seeds: build/san/fuzz_gguf
 	build/san/fuzz_gguf --write-seeds tests/fixtures/fuzz
 
 # ---- trainer (tools/train/, docs/QAT.md) ----
-# The trainer links into the CLI and into the C tests (tests/test_train.c, tests/test_bpe_train.c).
-TRAIN_SRC := $(wildcard tools/train/*.c)
-TOOL_SRC  += $(TRAIN_SRC)
-build/pocketlm $(addprefix build/san/,$(C_TESTS)): $(TRAIN_SRC) $(wildcard tools/train/*.h)
+# The trainer (TOOL_SRC) links into the CLI and into the C tests (tests/test_train.c, tests/test_bpe_train.c).
 
 # ---- speed benchmark (issue 7): pocketlm vs wllama in headless Chromium, native llama.cpp as the
 # ceiling; docs/BENCHMARKS.md "Speed". Never part of `make test`. About an hour here; BENCH_ARGS
