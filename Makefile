@@ -82,13 +82,13 @@ PORT       ?= 8080
 demo: build/pocketlm wasm
 	node tools/serve.mjs --port $(PORT)
 
-# demo-native: the native engine on a generated Gemma-4-shaped model (and stories260K when available)
+# demo-native: the native engine on the built-in model (and stories260K when available)
 demo-native: build/pocketlm
-	build/pocketlm gen --model gemma4-e2b-tiny --type q4_0 -o build/demo-gemma4.gguf --seed 1
-	build/pocketlm info -m build/demo-gemma4.gguf | head -13
-	build/pocketlm run -m build/demo-gemma4.gguf --tokens 2,300,301,302 -n 24 --temp 0.8 --seed 1
+	build/pocketlm info -m models/pocketlm-default.gguf | head -12
+	build/pocketlm run -m models/pocketlm-default.gguf -p "In the beginning" -n 48 --temp 0.8 --seed 1
+	build/pocketlm run -m models/pocketlm-default.gguf -p "Who made the heaven and the earth?" --chat -n 48 --temp 0.8 --seed 1
 	@if [ -f ../shared/data/stories260K.gguf ]; then echo "stories260K, greedy from 'Once upon a time':"; \
-	  build/pocketlm run -m ../shared/data/stories260K.gguf --tokens 1,403,407,261,378 -n 48 --temp 0; fi
+	  build/pocketlm run -m ../shared/data/stories260K.gguf -p "Once upon a time" -n 48 --temp 0; fi
 
 # ---- wasm (issue: WebAssembly build) ----
 # -msimd128: SIMD128 kernels (lm_kernels_best); no -ffast-math (parity with _ref)
