@@ -23,18 +23,20 @@ const models = modelFiles(args).map((f) => relative(ROOT, resolve(f)));
 const PROMPT = [2, ...Array.from({ length: nPrefill - 1 }, (_, i) => 300 + (i * 7919) % 3000)];
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-// CPU seconds used so far by every Chromium process of this run (utime + stime from /proc, clock
-// ticks of 10 ms): the renderer running the wasm dominates; the rest (browser, GPU, network
-// processes) idles while a prompt runs.
+// CPU seconds used so far by the Chromium processes this script started (descendants of this
+// process; utime + stime from /proc, clock ticks of 10 ms): the renderer running the wasm
+// dominates, the rest (browser, GPU, network processes) idles while a prompt runs.
 function chromiumCpu() {
-  let ticks = 0;
+  const procs = new Map();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('pocketlm-chromium-')) continue;
       const f = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      procs.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
     } catch { /* the process ended */ }
   }
+  const mine = (pid) => { for (let p = procs.get(pid)?.ppid; p; p = procs.get(p)?.ppid) if (p === process.pid) return true; return false; };
+  let ticks = 0;
+  for (const [pid, x] of procs) if (mine(pid)) ticks += x.ticks;
   return ticks / 100;
 }
 
