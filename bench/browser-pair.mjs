@@ -4,7 +4,7 @@
 // bench/run.mjs cannot take (it builds prompts with llama.cpp, which does not read GGUF-M).
 // Wall-clock rates: on a shared VM run bench/cpu.mjs beside it for CPU-time rates.
 //
-//   node bench/browser-pair.mjs A.gguf B.gguf ... [--rounds 3] [--prefill 128] [--decode 32] [--builds simd128,relaxed]
+//   node bench/browser-pair.mjs A.gguf B.gguf ... [--rounds 3] [--prefill 128] [--decode 32] [--ctx 1024] [--builds simd128,relaxed]
 //   (model paths inside the repository: they are served from it on 127.0.0.1; or ID:TYPE of
 //    bench/models.mjs, generated when missing, e.g. gemma4-e2b-L5:q4_0 gemma4-e2b-L5-mobile:mobile)
 import { relative, resolve } from 'node:path';
@@ -18,7 +18,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args.splice(i, 2)[1] : def; };
 const rounds = Number(opt('--rounds', 3)), nPrefill = Number(opt('--prefill', 128)), nDecode = Number(opt('--decode', 32));
-const builds = opt('--builds', 'simd128,relaxed').split(',');
+const builds = opt('--builds', 'simd128,relaxed').split(','), nCtx = Number(opt('--ctx', 1024));
 const models = modelFiles(args).map((f) => relative(ROOT, resolve(f)));
 const PROMPT = [2, ...Array.from({ length: nPrefill - 1 }, (_, i) => 300 + (i * 7919) % 3000)];
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -48,12 +48,12 @@ try {
       for (const file of models) {
         const page = await browser.context.newPage();
         await page.goto(`${server.url}/tests/browser/page.html`);
-        const x = await page.evaluate(async ({ file, build }) => {
+        const x = await page.evaluate(async ({ file, build, nCtx }) => {
           const { Engine } = await import('/web/engine.js');
           globalThis.e = await Engine.create({ build });
-          const info = await globalThis.e.load(`/${file}`, { contextSize: 1024, cache: false });
+          const info = await globalThis.e.load(`/${file}`, { contextSize: nCtx, cache: false });
           return { heap: info.memory.heap, weights: info.memory.weights, external: info.memory.external, build: info.build };
-        }, { file, build });
+        }, { file, build, nCtx });
         // prefill alone (the prompt and one sampled token), then the same prompt again, which reuses
         // all but its last token from the cache, and nDecode more tokens
         const gen = (maxTokens) => page.evaluate(async ({ prompt, maxTokens }) => {
@@ -76,7 +76,7 @@ try {
   await server.close();
 }
 const MiB = 2 ** 20, f = (v, k = 2) => v.toFixed(k);
-console.log(`Chromium, 1 thread, prefill ${nPrefill} tokens, decode ${nDecode}, context 1024, ${rounds} rounds (medians); load average ${f(loadavg()[0])}`);
+console.log(`Chromium, 1 thread, prefill ${nPrefill} tokens, decode ${nDecode}, context ${nCtx}, ${rounds} rounds (medians); load average ${f(loadavg()[0])}`);
 console.log('| model | build | heap MiB | weights in heap MiB | outside MiB | prefill tok/s (wall) | prefill tok/s (CPU) | decode tok/s (wall) | decode tok/s (CPU) |');
 console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|');
 const med = (x, k) => f(median(x.runs.map((r) => r[k])));
