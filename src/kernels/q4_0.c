@@ -102,7 +102,7 @@ float vec_dot_q4_0_q8_0_simd128(int64_t n, const void *w, const void *a) {
     return lm_hsum_f32x4(acc) + tail;
 }
 
-// ---- gemm: 4 lanes of (row, token), each lane's terms and sums in _ref's order ----
+// ---- gemm: 4 rows per pass (one per lane), each lane's terms and sums in _ref's order ----
 // A block's integer dot runs on the unsigned codes u (0..15) against the prepared activations
 // (simd128.h lm_q8p); sum (u - 8) y = sum u y - 8 sum y, the second term prepared per block.
 
@@ -142,14 +142,14 @@ static inline v128_t q4_dot(q4_vec w, q4_vec a) {
 
 void act_prep_q4_0_simd128(const float *src, void *dst, int64_t n) { lm_q8p_prep(src, dst, n, Q4_CODE_BYTES); }
 
-// Lanes = 4 rows against one token, or one row against 4 tokens (simd128.h lm_gemm4).
-typedef struct { const block_q4_0 *x[4]; lm_q8p y[4]; } q4_lanes;
+// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4).
+typedef struct { const block_q4_0 *x[4]; lm_q8p y; } q4_lanes;
 
 // Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term.
 static inline v128_t q4_0_rows_term(const void *ctx, int64_t i) {
     const q4_lanes *l = ctx;
     const block_q4_0 *const *x = l->x;
-    const lm_q8p *y = &l->y[0];
+    const lm_q8p *y = &l->y;
     q4_vec a = q4_a_load(y, i);
     v128_t s = lm_hsum4_i32x4(q4_dot(q4_w_load(x[0] + i), a), q4_dot(q4_w_load(x[1] + i), a),
                               q4_dot(q4_w_load(x[2] + i), a), q4_dot(q4_w_load(x[3] + i), a));
@@ -158,35 +158,13 @@ static inline v128_t q4_0_rows_term(const void *ctx, int64_t i) {
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(d, wasm_f32x4_splat(y->d[i])));
 }
 
-// Block i of one row, 4 tokens: the weights are unpacked once.
-static inline v128_t q4_0_toks_term(const void *ctx, int64_t i) {
-    const q4_lanes *l = ctx;
-    const block_q4_0 *x = l->x[0];
-    const lm_q8p *y = l->y;
-    q4_vec w = q4_w_load(x + i);
-    v128_t s = lm_hsum4_i32x4(q4_dot(w, q4_a_load(&y[0], i)), q4_dot(w, q4_a_load(&y[1], i)),
-                              q4_dot(w, q4_a_load(&y[2], i)), q4_dot(w, q4_a_load(&y[3], i)));
-    s = wasm_i32x4_sub(s, wasm_i32x4_make(y[0].s8[i], y[1].s8[i], y[2].s8[i], y[3].s8[i]));
-    v128_t d = wasm_f32x4_make(y[0].d[i], y[1].d[i], y[2].d[i], y[3].d[i]);
-    return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(wasm_f32x4_splat(lm_f16_to_f32(x[i].d)), d));
-}
-
-static q4_lanes q4_lanes_of(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q4_lanes l;
-    for (int k = 0; k < 4; k++) { l.x[k] = (const void *)w[k]; l.y[k] = lm_q8p_view(a[k], n, Q4_CODE_BYTES); }
-    return l;
-}
-static v128_t q4_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q4_lanes l = q4_lanes_of(n, w, a);
+static v128_t q4_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *a) {
+    q4_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, Q4_CODE_BYTES) };
     return lm_qsum_lanes4(n / LM_QK, q4_0_rows_term, &l);
-}
-static v128_t q4_0_toks4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q4_lanes l = q4_lanes_of(n, w, a);
-    return lm_qsum_lanes4(n / LM_QK, q4_0_toks_term, &l);
 }
 
 // Each lane follows _ref's terms and lm_qsum order: bit-identical to _ref per row and token.
 void gemm_q4_0_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
-    lm_gemm4(q4_0_rows4, q4_0_toks4, n, w, wb, nr, a, ab, nt, y, ys);
+    lm_gemm_rows4(q4_0_rows4, n, w, wb, nr, a, ab, nt, y, ys);
 }
 #endif

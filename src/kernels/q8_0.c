@@ -87,7 +87,7 @@ float vec_dot_q8_0_q8_0_simd128(int64_t n, const void *w, const void *a) {
     return lm_hsum_f32x4(acc) + tail;
 }
 
-// ---- gemm: 4 lanes of (row, token) over int16-widened activations (simd128.h lm_q8p) ----
+// ---- gemm: 4 rows per pass over int16-widened activations (simd128.h lm_q8p) ----
 
 void act_prep_q8_i16_simd128(const float *src, void *dst, int64_t n) { lm_q8p_prep(src, dst, n, 2); }
 
@@ -105,14 +105,14 @@ static inline v128_t q8_dot(q8_vec w, q8_vec a) {
     return wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[2], a.v[2]), wasm_i32x4_dot_i16x8(w.v[3], a.v[3])));
 }
 
-// Lanes = 4 rows against one token, or one row against 4 tokens (simd128.h lm_gemm4).
-typedef struct { const block_q8_0 *x[4]; lm_q8p y[4]; } q8_lanes;
+// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4).
+typedef struct { const block_q8_0 *x[4]; lm_q8p y; } q8_lanes;
 
 // Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term.
 static inline v128_t q8_0_rows_term(const void *ctx, int64_t i) {
     const q8_lanes *l = ctx;
     const block_q8_0 *const *x = l->x;
-    const lm_q8p *y = &l->y[0];
+    const lm_q8p *y = &l->y;
     q8_vec a = q8_a_load(y, i);
     v128_t s = lm_hsum4_i32x4(q8_dot(q8_w_load(x[0] + i), a), q8_dot(q8_w_load(x[1] + i), a),
                               q8_dot(q8_w_load(x[2] + i), a), q8_dot(q8_w_load(x[3] + i), a));
@@ -120,34 +120,13 @@ static inline v128_t q8_0_rows_term(const void *ctx, int64_t i) {
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(d, wasm_f32x4_splat(y->d[i])));
 }
 
-// Block i of one row, 4 tokens: the weights are widened once.
-static inline v128_t q8_0_toks_term(const void *ctx, int64_t i) {
-    const q8_lanes *l = ctx;
-    const block_q8_0 *x = l->x[0];
-    const lm_q8p *y = l->y;
-    q8_vec w = q8_w_load(x + i);
-    v128_t s = lm_hsum4_i32x4(q8_dot(w, q8_a_load(&y[0], i)), q8_dot(w, q8_a_load(&y[1], i)),
-                              q8_dot(w, q8_a_load(&y[2], i)), q8_dot(w, q8_a_load(&y[3], i)));
-    v128_t d = wasm_f32x4_make(y[0].d[i], y[1].d[i], y[2].d[i], y[3].d[i]);
-    return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(wasm_f32x4_splat(lm_f16_to_f32(x[i].d)), d));
-}
-
-static q8_lanes q8_lanes_of(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q8_lanes l;
-    for (int k = 0; k < 4; k++) { l.x[k] = (const void *)w[k]; l.y[k] = lm_q8p_view(a[k], n, 2); }
-    return l;
-}
-static v128_t q8_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q8_lanes l = q8_lanes_of(n, w, a);
+static v128_t q8_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *a) {
+    q8_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, 2) };
     return lm_qsum_lanes4(n / LM_QK, q8_0_rows_term, &l);
-}
-static v128_t q8_0_toks4(int64_t n, const uint8_t *const w[4], const uint8_t *const a[4]) {
-    q8_lanes l = q8_lanes_of(n, w, a);
-    return lm_qsum_lanes4(n / LM_QK, q8_0_toks_term, &l);
 }
 
 // Each lane follows _ref's terms and lm_qsum order: bit-identical to _ref per row and token.
 void gemm_q8_0_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
-    lm_gemm4(q8_0_rows4, q8_0_toks4, n, w, wb, nr, a, ab, nt, y, ys);
+    lm_gemm_rows4(q8_0_rows4, n, w, wb, nr, a, ab, nt, y, ys);
 }
 #endif
