@@ -1,6 +1,6 @@
 // blocks.c — transformer blocks shared by the architectures, over n token rows at a time.
-// Numerics follow ggml's CPU backend: activations quantized to the weight's vec_dot_type,
-// F16 KV cache, Q and softmax weights rounded to f16 for the attention products.
+// Numerics follow ggml's CPU backend: activations quantized to the weight's vec_dot_type
+// (attention and its KV cache: attention.c).
 #include "arch.h"
 #include "../f16.h"
 #include "../threads.h"
