@@ -21,8 +21,10 @@ const PROMPT = [2, ...Array.from({ length: nPrefill - 1 }, (_, i) => 300 + (i * 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-// One measured run: prefill (tokens per CPU and wall second), then greedy decode.
+// One measured run: prefill (tokens per CPU and wall second), then greedy decode. A one-token
+// prompt with another first token first empties the cache (no prefix reuse between rounds).
 async function run(e) {
+  for await (const t of e.generateTokens([3], { temperature: 0, maxTokens: 1 })) void t;
   let c0 = cpuMs(), w0 = performance.now(), c1, w1, n = 0;
   for await (const t of e.generateTokens(PROMPT, { temperature: 0, maxTokens: nDecode + 1 })) {
     if (n++ === 0) { c1 = cpuMs(); w1 = performance.now(); }   // the first token comes right after prefill

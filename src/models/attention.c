@@ -59,7 +59,8 @@ static void f16_query(const float *q, float *qk, int D) {
     for (int d = 0; d < D; d++) qk[d] = lm_round_f16(q[d]);
 }
 
-static float f16_score(const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
+static float f16_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
+    (void)k;
     const uint16_t *kr = (const uint16_t *)kv->k + cell * kvd + g * D;
     double dot = 0.0;
     for (int d = 0; d < D; d++) dot += (double)qk[d] * lm_f16_to_f32(kr[d]);
@@ -75,8 +76,9 @@ static void f16_gather(const lm_kv_layer *kv, int64_t cell, int g, float w, floa
 // q8: per (token, KV head) one f32 scale s = max|x| / 127 and int8 codes
 // q = clamp(round_half_even(x / s), -127, 127), so x ~ q * s. Symmetric: -128 never occurs (x / s
 // stays within +-127 up to a rounding of the division; the clamp makes that explicit). An all-zero
-// head gets s = 0 and codes 0. The query stays f32: the K dot is sum q[d] * code[d] in double
-// (each product exact), times the cell's scale; V rows add (w * s) * code.
+// head gets s = 0 and codes 0. The query stays f32: the K dot is the f32 vec_dot of q with the
+// codes as floats (kernels.h's canonical lane order: SIMD in wasm, bit-identical to its _ref),
+// times the cell's scale; V rows add (w * s) * code.
 float blk_kv_q8_head(const float *x, int8_t *q, int D) {
     float amax = 0.0f;
     for (int d = 0; d < D; d++) amax = fmaxf(amax, fabsf(x[d]));
@@ -101,11 +103,11 @@ static void q8_store(lm_kv_layer *kv, int64_t cell, const float *k, const float 
 
 static void q8_query(const float *q, float *qk, int D) { memcpy(qk, q, (size_t)D * sizeof *qk); }
 
-static float q8_score(const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
+static float q8_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
     const int8_t *kr = (const int8_t *)kv->k + cell * kvd + g * D;
-    double dot = 0.0;
-    for (int d = 0; d < D; d++) dot += (double)qk[d] * kr[d];
-    return (float)(dot * kv->ks[cell * (kvd / D) + g]);
+    float kf[4096];
+    for (int d = 0; d < D; d++) kf[d] = (float)kr[d];
+    return k->vec_dot[LM_TYPE_F32](D, kf, qk) * kv->ks[cell * (kvd / D) + g];
 }
 
 static void q8_gather(const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
@@ -117,7 +119,7 @@ static void q8_gather(const lm_kv_layer *kv, int64_t cell, int g, float w, float
 typedef struct {
     void  (*store)(lm_kv_layer *kv, int64_t cell, const float *k, const float *v, int n_head_kv, int D);
     void  (*query)(const float *q, float *qk, int D);                   // q as the K products see it
-    float (*score)(const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd);   // qk . K
+    float (*score)(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd);   // qk . K
     void  (*gather)(const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd);   // out += w V
 } kv_format;
 
@@ -134,7 +136,7 @@ static void attend_head(lm_ctx *c, const lm_layer *L, const lm_kv_layer *kv, con
     float qk[4096];
     f->query(q, qk, D);
     float *s = c->scores;
-    for (int32_t j = j0; j <= p; j++) s[j - j0] = f->score(kv, j % kv->n_cells, g, qk, D, kvd) * L->kq_scale;
+    for (int32_t j = j0; j <= p; j++) s[j - j0] = f->score(c->k, kv, j % kv->n_cells, g, qk, D, kvd) * L->kq_scale;
     c->k->softmax(s, p - j0 + 1);
     memset(out, 0, (size_t)D * sizeof *out);
     for (int32_t j = j0; j <= p; j++) f->gather(kv, j % kv->n_cells, g, s[j - j0], out, D, kvd);
