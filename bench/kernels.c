@@ -57,11 +57,11 @@ static double rate(lm_type t, int64_t rows, int64_t cols, int32_t nt, int reps) 
     uint8_t *w = malloc((size_t)(rb * rows)), *qa = malloc((size_t)(LM_ACT_PREP_BYTES(cols) * nt));
     float *x = malloc((size_t)(cols * nt) * sizeof *x), *y = malloc((size_t)(rows * nt) * sizeof *y);
     for (int64_t i = 0; i < rb * rows; i++) w[i] = (uint8_t)(unit() * 127.0f);
-    if (t == LM_TYPE_Q4_0 || t == LM_TYPE_Q8_0)   // sane fp16 block scales (a subnormal is slow in x86 SIMD)
-        for (int64_t b = 0; b < rb * rows / lm_type_traits_of(t)->type_size; b++) {
-            uint16_t d = 0x2000;
-            memcpy(w + lm_type_traits_of(t)->type_size * b, &d, 2);
-        }
+    int d_at = t == LM_TYPE_Q4_0 || t == LM_TYPE_Q8_0 ? 0 : t == LM_TYPE_Q6_K ? 208 : -1;
+    for (int64_t b = 0; d_at >= 0 && b < rb * rows / lm_type_traits_of(t)->type_size; b++) {
+        uint16_t d = 0x2000;   // sane fp16 block scales (random bits give subnormals: slow in x86 SIMD)
+        memcpy(w + lm_type_traits_of(t)->type_size * b + d_at, &d, 2);
+    }
     if (t == LM_TYPE_F16)    // normal halves of weight-like size (subnormals are slow in x86 SIMD)
         for (int64_t i = 0; i < rb * rows / 2; i++) { uint16_t h = lm_f32_to_f16(0.05f * unit()); memcpy(w + 2 * i, &h, 2); }
     for (int64_t i = 0; i < cols * nt; i++) x[i] = unit();

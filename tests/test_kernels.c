@@ -400,8 +400,9 @@ static int same_bits(float a, float b) { return memcmp(&a, &b, 4) == 0 || (isnan
 
 // gemm (several rows x several tokens over prepared activations): every (row, token) of the best
 // table's gemm must have exactly the bits (NaN: any NaN) of the reference vec_dot on that row and
-// token, for tile tails in rows and tokens, quantized and raw weights (f16: with subnormals, inf, NaN) and
-// activation rows with zero blocks, outliers and f16-overflowing values.
+// token, for tile tails in rows and tokens, quantized and raw weights (f16: with subnormals, inf,
+// NaN; q4_0/q8_0: an inf and a NaN block scale) and activation rows with zero blocks, outliers and
+// f16-overflowing values.
 static int gemm_case(lm_type t, int64_t n, int64_t nr, int32_t nt, int raw) {
     lm_type at = lm_type_traits_of(t)->vec_dot_type;
     int64_t wb = lm_row_bytes(t, n), ab = LM_ACT_PREP_BYTES(n), qb = lm_row_bytes(at, n);
@@ -411,6 +412,11 @@ static int gemm_case(lm_type t, int64_t n, int64_t nr, int32_t nt, int raw) {
     float *yr = malloc((size_t)(nr * nt) * sizeof *yr);
     if (raw) fill_raw(t, w, n * nr);
     else { fill_gauss(x, n * nr, 0.5f); lm_type_traits_of(t)->from_float(x, w, n * nr); }
+    if (raw && (t == LM_TYPE_Q4_0 || t == LM_TYPE_Q8_0)) {   // an inf and a NaN block scale (fp16 d first)
+        uint16_t inf = 0x7c00, nan = 0xfe00;
+        memcpy(w, &inf, 2);
+        memcpy(w + (nr - 1) * wb + (n > 32 ? lm_type_traits_of(t)->type_size : 0), &nan, 2);
+    }
     fill_gauss(x, n * nt, 3.0f);
     for (int64_t i = 0; i < n * nt; i += 97) x[i] *= 1e4f;                       // outliers, f16 overflow
     for (int64_t i = 0; i < (n < 32 ? n : 32); i++) x[i] = 0.0f;                // a zero block

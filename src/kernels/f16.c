@@ -71,7 +71,7 @@ float vec_dot_f16_simd128(int64_t n, const void *w, const void *a) {
     return (float)sum;
 }
 
-// ---- gemm: activations as floats (converted once), one weight row against up to 4 tokens ----
+// ---- gemm: activations as floats (converted once); tiles of 4 rows x 1 token or 1 row x 4 tokens ----
 
 // The f16-rounded activations as f32 (exact), each 8 reordered as elements 0,2,4,6,1,3,5,7 to
 // match the even/odd halves of a weight load; the n % 8 tail stays in order. Scalar: once per row.
@@ -82,61 +82,81 @@ void act_prep_f16_simd128(const float *src, void *dst, int64_t n) {
     for (int64_t i = n8; i < n; i++) d[i] = lm_round_f16(src[i]);
 }
 
-// One chunk (len % 8 == 0) of one weight row against NT token rows: per token, f32 lanes as
-// f16_chunk's (even elements in s[t][0], odd in s[t][1]). exact as in f16_chunk.
-static inline __attribute__((always_inline)) void f16_chunk_toks(const uint16_t *x, const float *const a[4], int64_t len,
-                                                                 int exact, v128_t *seen, int NT, v128_t s[4][2]) {
-    for (int t = 0; t < NT; t++) s[t][0] = s[t][1] = wasm_f32x4_splat(0.0f);
+// One chunk (len % 8 == 0) of NR weight rows against NT token rows (NR * NT <= 4): pair
+// p = r * NT + t keeps f16_chunk's lanes (even elements' products in s[p][0], odd in s[p][1]).
+// exact as in f16_chunk.
+static inline __attribute__((always_inline)) void f16_chunk_tile(const uint16_t *const x[4], const float *const a[4], int64_t len,
+                                                                 int exact, v128_t *seen, int NR, int NT, v128_t s[4][2]) {
+    for (int p = 0; p < NR * NT; p++) s[p][0] = s[p][1] = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < len; i += 8) {
-        v128_t vx = wasm_v128_load(x + i), xe, xo;
-        if (exact) {
-            xe = lm_f16hi_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = lm_f16hi_to_f32x4(vx);
-        } else {
-            *seen = wasm_u16x8_max(*seen, wasm_v128_and(vx, wasm_i16x8_splat(0x7fff)));
-            xe = f16hi_finite_to_f32x4(wasm_i32x4_shl(vx, 16));  xo = f16hi_finite_to_f32x4(vx);
+        v128_t xe[4], xo[4];
+        for (int r = 0; r < NR; r++) {
+            v128_t vx = wasm_v128_load(x[r] + i);
+            if (exact) {
+                xe[r] = lm_f16hi_to_f32x4(wasm_i32x4_shl(vx, 16));  xo[r] = lm_f16hi_to_f32x4(vx);
+            } else {
+                *seen = wasm_u16x8_max(*seen, wasm_v128_and(vx, wasm_i16x8_splat(0x7fff)));
+                xe[r] = f16hi_finite_to_f32x4(wasm_i32x4_shl(vx, 16));  xo[r] = f16hi_finite_to_f32x4(vx);
+            }
         }
         for (int t = 0; t < NT; t++) {
-            s[t][0] = wasm_f32x4_add(s[t][0], wasm_f32x4_mul(xe, wasm_v128_load(a[t] + i)));
-            s[t][1] = wasm_f32x4_add(s[t][1], wasm_f32x4_mul(xo, wasm_v128_load(a[t] + i + 4)));
+            v128_t ae = wasm_v128_load(a[t] + i), ao = wasm_v128_load(a[t] + i + 4);
+            for (int r = 0; r < NR; r++) {
+                s[r * NT + t][0] = wasm_f32x4_add(s[r * NT + t][0], wasm_f32x4_mul(xe[r], ae));
+                s[r * NT + t][1] = wasm_f32x4_add(s[r * NT + t][1], wasm_f32x4_mul(xo[r], ao));
+            }
         }
     }
 }
 
-// y[t] = row . token t for NT (1..4) tokens, each the canonical order of vec_dot_f16_ref: chunks
-// of 256 flushed into a double (a chunk whose weights hold an inf/NaN is redone exactly), then
-// the tail as double products.
-static inline __attribute__((always_inline)) void f16_row_toks(int64_t n, const uint16_t *x, const float *const a[4],
-                                                               int NT, float *y, int64_t ys) {
+// out[r * NT + t] = row r . token t, each in the canonical order of vec_dot_f16_ref: chunks of
+// 256 flushed into a double (a chunk whose weights hold an inf/NaN is redone exactly), then the
+// tail as double products.
+static inline __attribute__((always_inline)) void f16_tile(int64_t n, const uint16_t *const x[4], const float *const a[4],
+                                                           int NR, int NT, float out[4]) {
     double sum[4] = { 0.0, 0.0, 0.0, 0.0 };
     int64_t i = 0, n8 = n - n % 8;
     for (; i < n8; i += 256) {
         int64_t len = n8 - i < 256 ? n8 - i : 256;
+        const uint16_t *xi[4] = { x[0] + i, x[1] + i, x[2] + i, x[3] + i };
         const float *ai[4] = { a[0] + i, a[1] + i, a[2] + i, a[3] + i };
         v128_t seen = wasm_i16x8_splat(0), s[4][2];
-        f16_chunk_toks(x + i, ai, len, 0, &seen, NT, s);
-        if (wasm_v128_any_true(wasm_u16x8_ge(seen, wasm_i16x8_splat(0x7c00)))) f16_chunk_toks(x + i, ai, len, 1, &seen, NT, s);
-        for (int t = 0; t < NT; t++) sum[t] += lm_hsum_f32x4_f64(wasm_f32x4_add(s[t][0], s[t][1]));
+        f16_chunk_tile(xi, ai, len, 0, &seen, NR, NT, s);
+        if (wasm_v128_any_true(wasm_u16x8_ge(seen, wasm_i16x8_splat(0x7c00)))) f16_chunk_tile(xi, ai, len, 1, &seen, NR, NT, s);
+        for (int p = 0; p < NR * NT; p++) sum[p] += lm_hsum_f32x4_f64(wasm_f32x4_add(s[p][0], s[p][1]));
     }
-    for (int t = 0; t < NT; t++) {
-        for (i = n8; i < n; i++) sum[t] += (double)lm_f16_to_f32(x[i]) * (double)a[t][i];
-        y[t * ys] = (float)sum[t];
-    }
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) {
+            for (i = n8; i < n; i++) sum[r * NT + t] += (double)lm_f16_to_f32(x[r][i]) * (double)a[t][i];
+            out[r * NT + t] = (float)sum[r * NT + t];
+        }
 }
 
-// Bit-identical to _ref per row and token; each row is converted once per 4 tokens.
+// Fewer than 4 tokens: 4 rows per pass, sharing each activation load (decode: the activations
+// may not fit L1). Else one row against 4 tokens, its conversion shared. Lanes past the last row
+// or token repeat it and are dropped. Bit-identical to _ref per row and token.
 void gemm_f16_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
-    for (int64_t r = 0; r < nr; r++) {
-        const uint16_t *x = (const void *)((const uint8_t *)w + r * wb);
-        for (int32_t t = 0; t < nt; t += 4) {
-            const float *at[4];
-            for (int k = 0; k < 4; k++) at[k] = (const void *)((const uint8_t *)a + (t + k < nt ? t + k : t) * ab);
-            float *yt = y + t * ys + r;
-            switch (nt - t) {
-            case 1:  f16_row_toks(n, x, at, 1, yt, ys); break;
-            case 2:  f16_row_toks(n, x, at, 2, yt, ys); break;
-            case 3:  f16_row_toks(n, x, at, 3, yt, ys); break;
-            default: f16_row_toks(n, x, at, 4, yt, ys); break;
+    const uint8_t *W = w, *A = a;
+    const uint16_t *x[4];
+    const float *at[4];
+    float out[4];
+    if (nt < 4) {
+        for (int64_t r = 0; r < nr; r += 4) {
+            for (int k = 0; k < 4; k++) x[k] = (const void *)(W + (r + k < nr ? r + k : nr - 1) * wb);
+            for (int32_t t = 0; t < nt; t++) {
+                at[0] = at[1] = at[2] = at[3] = (const void *)(A + t * ab);
+                f16_tile(n, x, at, 4, 1, out);
+                for (int k = 0; k < 4 && r + k < nr; k++) y[t * ys + r + k] = out[k];
             }
+        }
+        return;
+    }
+    for (int64_t r = 0; r < nr; r++) {
+        x[0] = x[1] = x[2] = x[3] = (const void *)(W + r * wb);
+        for (int32_t t = 0; t < nt; t += 4) {
+            for (int k = 0; k < 4; k++) at[k] = (const void *)(A + (t + k < nt ? t + k : nt - 1) * ab);
+            f16_tile(n, x, at, 1, 4, out);
+            for (int k = 0; k < 4 && t + k < nt; k++) y[(t + k) * ys + r] = out[k];
         }
     }
 }

@@ -142,25 +142,30 @@ static inline v128_t q4_dot(q4_vec w, q4_vec a) {
 
 void act_prep_q4_0_simd128(const float *src, void *dst, int64_t n) { lm_q8p_prep(src, dst, n, Q4_CODE_BYTES); }
 
-// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4).
-typedef struct { const block_q4_0 *x[4]; lm_q8p y; } q4_lanes;
+// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4); seen: the scales' largest |bits|.
+typedef struct { const block_q4_0 *x[4]; lm_q8p y; v128_t *seen; } q4_lanes;
 
-// Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term.
-static inline v128_t q4_0_rows_term(const void *ctx, int64_t i) {
-    const q4_lanes *l = ctx;
+// Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term. The
+// fast conversion of the rows' scales is exact unless one is inf/NaN (then exact = 1 is rerun).
+static inline __attribute__((always_inline)) v128_t q4_0_term(const q4_lanes *l, int64_t i, int exact) {
     const block_q4_0 *const *x = l->x;
     const lm_q8p *y = &l->y;
     q4_vec a = q4_a_load(y, i);
     v128_t s = lm_hsum4_i32x4(q4_dot(q4_w_load(x[0] + i), a), q4_dot(q4_w_load(x[1] + i), a),
                               q4_dot(q4_w_load(x[2] + i), a), q4_dot(q4_w_load(x[3] + i), a));
     s = wasm_i32x4_sub(s, wasm_i32x4_splat(y->s8[i]));
-    v128_t d = lm_f16lo_to_f32x4(lm_load32x4_ptrs(x[0] + i, x[1] + i, x[2] + i, x[3] + i));
+    v128_t h = lm_load32x4_ptrs(x[0] + i, x[1] + i, x[2] + i, x[3] + i);
+    v128_t d = exact ? lm_f16lo_to_f32x4(h) : lm_f16lo_finite_to_f32x4(h, l->seen);
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(d, wasm_f32x4_splat(y->d[i])));
 }
+static inline v128_t q4_0_term_fast(const void *ctx, int64_t i) { return q4_0_term(ctx, i, 0); }
+static inline v128_t q4_0_term_exact(const void *ctx, int64_t i) { return q4_0_term(ctx, i, 1); }
 
 static v128_t q4_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *a) {
-    q4_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, Q4_CODE_BYTES) };
-    return lm_qsum_lanes4(n / LM_QK, q4_0_rows_term, &l);
+    v128_t seen = wasm_i32x4_splat(0);
+    q4_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, Q4_CODE_BYTES), &seen };
+    v128_t r = lm_qsum_lanes4(n / LM_QK, q4_0_term_fast, &l);
+    return lm_f16_seen_special(seen) ? lm_qsum_lanes4(n / LM_QK, q4_0_term_exact, &l) : r;
 }
 
 // Each lane follows _ref's terms and lm_qsum order: bit-identical to _ref per row and token.

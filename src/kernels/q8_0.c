@@ -105,24 +105,29 @@ static inline v128_t q8_dot(q8_vec w, q8_vec a) {
     return wasm_i32x4_add(s, wasm_i32x4_add(wasm_i32x4_dot_i16x8(w.v[2], a.v[2]), wasm_i32x4_dot_i16x8(w.v[3], a.v[3])));
 }
 
-// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4).
-typedef struct { const block_q8_0 *x[4]; lm_q8p y; } q8_lanes;
+// Lanes = 4 rows against one token (simd128.h lm_gemm_rows4); seen: the scales' largest |bits|.
+typedef struct { const block_q8_0 *x[4]; lm_q8p y; v128_t *seen; } q8_lanes;
 
-// Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term.
-static inline v128_t q8_0_rows_term(const void *ctx, int64_t i) {
-    const q8_lanes *l = ctx;
+// Block i of 4 rows, one token: lane k = (float)isum_k * (d_x,k * d_y), as _ref's term. The
+// fast conversion of the rows' scales is exact unless one is inf/NaN (then exact = 1 is rerun).
+static inline __attribute__((always_inline)) v128_t q8_0_term(const q8_lanes *l, int64_t i, int exact) {
     const block_q8_0 *const *x = l->x;
     const lm_q8p *y = &l->y;
     q8_vec a = q8_a_load(y, i);
     v128_t s = lm_hsum4_i32x4(q8_dot(q8_w_load(x[0] + i), a), q8_dot(q8_w_load(x[1] + i), a),
                               q8_dot(q8_w_load(x[2] + i), a), q8_dot(q8_w_load(x[3] + i), a));
-    v128_t d = lm_f16lo_to_f32x4(lm_load32x4_ptrs(x[0] + i, x[1] + i, x[2] + i, x[3] + i));
+    v128_t h = lm_load32x4_ptrs(x[0] + i, x[1] + i, x[2] + i, x[3] + i);
+    v128_t d = exact ? lm_f16lo_to_f32x4(h) : lm_f16lo_finite_to_f32x4(h, l->seen);
     return wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_mul(d, wasm_f32x4_splat(y->d[i])));
 }
+static inline v128_t q8_0_term_fast(const void *ctx, int64_t i) { return q8_0_term(ctx, i, 0); }
+static inline v128_t q8_0_term_exact(const void *ctx, int64_t i) { return q8_0_term(ctx, i, 1); }
 
 static v128_t q8_0_rows4(int64_t n, const uint8_t *const w[4], const uint8_t *a) {
-    q8_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, 2) };
-    return lm_qsum_lanes4(n / LM_QK, q8_0_rows_term, &l);
+    v128_t seen = wasm_i32x4_splat(0);
+    q8_lanes l = { { (const void *)w[0], (const void *)w[1], (const void *)w[2], (const void *)w[3] }, lm_q8p_view(a, n, 2), &seen };
+    v128_t r = lm_qsum_lanes4(n / LM_QK, q8_0_term_fast, &l);
+    return lm_f16_seen_special(seen) ? lm_qsum_lanes4(n / LM_QK, q8_0_term_exact, &l) : r;
 }
 
 // Each lane follows _ref's terms and lm_qsum order: bit-identical to _ref per row and token.

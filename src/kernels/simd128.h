@@ -49,6 +49,16 @@ static inline v128_t lm_f16hi_to_f32x4(v128_t h) {
     return wasm_v128_or(v, wasm_v128_and(h, wasm_i32x4_splat((int32_t)0x80000000u)));
 }
 
+// As lm_f16lo_to_f32x4 for finite halves (subnormals included), in 4 operations; *seen keeps the
+// largest |half| bits so that the caller can tell (lm_f16_seen_special) when an inf/NaN went
+// through and redo the work with the exact conversion.
+static inline v128_t lm_f16lo_finite_to_f32x4(v128_t v, v128_t *seen) {
+    *seen = wasm_i32x4_max(*seen, wasm_v128_and(v, wasm_i32x4_splat(0x7fff)));
+    v128_t h = wasm_i32x4_shr(wasm_i32x4_shl(v, 16), 3);   // exp|man in f32 position, sign copied down
+    return wasm_f32x4_mul(wasm_v128_and(h, wasm_i32x4_splat((int32_t)0x8fffe000u)), wasm_f32x4_splat(0x1p112f));
+}
+static inline int lm_f16_seen_special(v128_t seen) { return wasm_v128_any_true(wasm_i32x4_ge(seen, wasm_i32x4_splat(0x7c00))); }
+
 // The first 4 bytes of 4 structs at p, p+stride, ... as the 4 u32 lanes (little-endian: the
 // struct's first u16 field is the low half, its second the high half).
 static inline v128_t lm_load32x4_strided(const void *p, size_t stride) {
