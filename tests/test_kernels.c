@@ -593,7 +593,7 @@ static void test_ops_parity(void) {
     static const int lens[] = { 1, 7, 256, 1536, 2563 };
     enum { M = 2563 };
     static float x[M], w[M], u[M], r[M], b[M];
-    double e_rms = 0, e_sm = 0, e_sw = 0, e_ge = 0;
+    double e_rms = 0, e_sm = 0, e_sw = 0, e_ge = 0, e_ax = 0;
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         int n = lens[li];
         rng_seed(400 + li);
@@ -620,12 +620,19 @@ static void test_ops_parity(void) {
         e_ge = fmax(e_ge, op_err(b, r, n));
         lm_kernels_ref.geglu(r, w, u, n);  lm_kernels_best->geglu(b, w, u, n);
         e_ge = fmax(e_ge, op_err(b, r, n));
+        static uint16_t h[M];                                      // attention's V rows: every f16 kind
+        for (int i = 0; i < n; i++) h[i] = lm_f32_to_f16(u[i] * (i % 7 == 3 ? 1e-6f : 1.0f));
+        if (n > 8) { h[2] = 0x7c00; h[5] = 0x8001; h[7] = 0x7bff; }
+        for (int i = 0; i < n; i++) r[i] = b[i] = x[i];
+        lm_kernels_ref.axpy_f16(r, 0.3f, h, n);  lm_kernels_best->axpy_f16(b, 0.3f, h, n);
+        e_ax = fmax(e_ax, op_err(b, r, n));
     }
-    printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g\n", e_rms, e_sm, e_sw, e_ge);
+    printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g, axpy_f16 %.3g\n", e_rms, e_sm, e_sw, e_ge, e_ax);
     CHECK(e_rms <= LM_TOL_RMSNORM);
     CHECK(e_sm <= LM_TOL_EXP_OPS);
     CHECK(e_sw <= LM_TOL_EXP_OPS);
     CHECK(e_ge <= LM_TOL_GELU);
+    CHECK(e_ax == 0);
 }
 
 int main(void) {

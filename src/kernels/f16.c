@@ -15,6 +15,11 @@ void quantize_f16_ref(const float *src, void *dst, int64_t n) {
 // Canonical float-dot order (kernels.h) over the converted values; products are exact in f32.
 float vec_dot_f16_ref(int64_t n, const void *w, const void *a) { return lm_fdot_u16(n, w, a, lm_f16_to_f32); }
 
+// Elementwise, so any vector width gives the same bits (a product, then a sum: no fused multiply-add).
+void axpy_f16_ref(float *y, float a, const uint16_t *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * lm_f16_to_f32(x[i]);
+}
+
 void gemm_f16_ref(int64_t n, const void *w, int64_t wb, int64_t nr, const void *a, int64_t ab, int32_t nt, float *y, int64_t ys) {
     lm_gemm_loop(vec_dot_f16_ref, n, w, wb, nr, a, ab, nt, y, ys);
 }
@@ -159,5 +164,16 @@ void gemm_f16_simd128(int64_t n, const void *w, int64_t wb, int64_t nr, const vo
             for (int k = 0; k < 4 && t + k < nt; k++) y[(t + k) * ys + r] = out[k];
         }
     }
+}
+void axpy_f16_simd128(float *y, float a, const uint16_t *x, int n) {
+    v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t h = wasm_v128_load(x + i);
+        v128_t lo = lm_f16lo_to_f32x4(wasm_u32x4_extend_low_u16x8(h)), hi = lm_f16lo_to_f32x4(wasm_u32x4_extend_high_u16x8(h));
+        wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(va, lo)));
+        wasm_v128_store(y + i + 4, wasm_f32x4_add(wasm_v128_load(y + i + 4), wasm_f32x4_mul(va, hi)));
+    }
+    for (; i < n; i++) y[i] += a * lm_f16_to_f32(x[i]);
 }
 #endif

@@ -47,6 +47,7 @@ typedef struct {
     void (*geglu)(float *y, const float *g, const float *u, int n); // gelu_tanh(g)*u via ggml's fp16 table
     void (*gelu)(float *y, const float *x, int n);                  // gelu_tanh via ggml's fp16 table
     void (*swiglu)(float *y, const float *g, const float *u, int n);// silu(g)*u
+    void (*axpy_f16)(float *y, float a, const uint16_t *x, int n); // y[i] += a * x[i], x f16 (attention's V rows)
 } lm_kernels;
 
 extern const lm_kernels lm_kernels_ref;
@@ -112,6 +113,7 @@ void  softmax_ref(float *x, int n);
 void  geglu_ref(float *y, const float *g, const float *u, int n);
 void  gelu_ref(float *y, const float *x, int n);
 void  swiglu_ref(float *y, const float *g, const float *u, int n);
+void  axpy_f16_ref(float *y, float a, const uint16_t *x, int n);
 
 #if defined(__wasm_simd128__)
 // ---- wasm SIMD128 twins (each below its _ref in the same file; parity in tests/test_kernels.c) ----
@@ -147,6 +149,7 @@ void  act_prep_q4_0_simd128(const float *src, void *dst, int64_t n);   // the q8
 void  rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps);
 void  softmax_simd128(float *x, int n);
 void  swiglu_simd128(float *y, const float *g, const float *u, int n);
+void  axpy_f16_simd128(float *y, float a, const uint16_t *x, int n);   // bit-identical to _ref
 #endif
 
 // ---- canonical evaluation orders ----

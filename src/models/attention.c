@@ -47,30 +47,26 @@ static void heads_prepare(lm_ctx *c, const lm_layer *L, float *v, int n_heads, c
 
 // ---- KV cache formats (lm.h lm_kv_type): one cell holds K and V of one token ----
 
-// f16 (ggml's default): the query is rounded to f16 for the K products (ggml converts it to K's
-// vec_dot_type) and the softmax weights for the V products; the K dot runs in double.
+// f16 (ggml's default): the query is converted to f16 for the K products (ggml converts it to K's
+// vec_dot_type), which are the f16 vec_dot (kernels.h's canonical float order, SIMD in wasm), and
+// the softmax weights are rounded to f16 for the V products (axpy_f16).
 static void f16_store(lm_kv_layer *kv, int64_t cell, const float *k, const float *v, int n_head_kv, int D) {
     int64_t n = (int64_t)n_head_kv * D;
     uint16_t *kd = (uint16_t *)kv->k + cell * n, *vd = (uint16_t *)kv->v + cell * n;
     for (int64_t i = 0; i < n; i++) { kd[i] = lm_f32_to_f16(k[i]); vd[i] = lm_f32_to_f16(v[i]); }
 }
 
-static void f16_query(const float *q, float *qk, int D) {
-    for (int d = 0; d < D; d++) qk[d] = lm_round_f16(q[d]);
+static void f16_query(const float *q, float *qk, int D) {   // qk holds D f16 values
+    uint16_t *h = (uint16_t *)qk;
+    for (int d = 0; d < D; d++) h[d] = lm_f32_to_f16(q[d]);
 }
 
 static float f16_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
-    (void)k;
-    const uint16_t *kr = (const uint16_t *)kv->k + cell * kvd + g * D;
-    double dot = 0.0;
-    for (int d = 0; d < D; d++) dot += (double)qk[d] * lm_f16_to_f32(kr[d]);
-    return (float)dot;
+    return k->vec_dot[LM_TYPE_F16](D, (const uint16_t *)kv->k + cell * kvd + g * D, qk);
 }
 
-static void f16_gather(const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
-    const uint16_t *vr = (const uint16_t *)kv->v + cell * kvd + g * D;
-    w = lm_round_f16(w);
-    for (int d = 0; d < D; d++) out[d] += w * lm_f16_to_f32(vr[d]);
+static void f16_gather(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
+    k->axpy_f16(out, lm_round_f16(w), (const uint16_t *)kv->v + cell * kvd + g * D, D);
 }
 
 // q8: per (token, KV head) one f32 scale s = max|x| / 127 and int8 codes
@@ -110,8 +106,9 @@ static float q8_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, 
     return k->vec_dot[LM_TYPE_F32](D, kf, qk) * kv->ks[cell * (kvd / D) + g];
 }
 
-static void q8_gather(const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
+static void q8_gather(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
     const int8_t *vr = (const int8_t *)kv->v + cell * kvd + g * D;
+    (void)k;
     float ws = w * kv->vs[cell * (kvd / D) + g];
     for (int d = 0; d < D; d++) out[d] += ws * (float)vr[d];
 }
@@ -120,7 +117,7 @@ typedef struct {
     void  (*store)(lm_kv_layer *kv, int64_t cell, const float *k, const float *v, int n_head_kv, int D);
     void  (*query)(const float *q, float *qk, int D);                   // q as the K products see it
     float (*score)(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd);   // qk . K
-    void  (*gather)(const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd);   // out += w V
+    void  (*gather)(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd);   // out += w V
 } kv_format;
 
 static const kv_format KV_FORMATS[LM_KV_COUNT] = {
@@ -139,7 +136,7 @@ static void attend_head(lm_ctx *c, const lm_layer *L, const lm_kv_layer *kv, con
     for (int32_t j = j0; j <= p; j++) s[j - j0] = f->score(c->k, kv, j % kv->n_cells, g, qk, D, kvd) * L->kq_scale;
     c->k->softmax(s, p - j0 + 1);
     memset(out, 0, (size_t)D * sizeof *out);
-    for (int32_t j = j0; j <= p; j++) f->gather(kv, j % kv->n_cells, g, s[j - j0], out, D, kvd);
+    for (int32_t j = j0; j <= p; j++) f->gather(c->k, kv, j % kv->n_cells, g, s[j - j0], out, D, kvd);
 }
 
 // Self-attention of layer il for n tokens at pos0..: reads c->xn (normed input), writes c->tmp.
