@@ -626,8 +626,12 @@ static void test_ops_parity(void) {
         for (int i = 0; i < n; i++) r[i] = b[i] = x[i];
         lm_kernels_ref.axpy_f16(r, 0.3f, h, n);  lm_kernels_best->axpy_f16(b, 0.3f, h, n);
         e_ax = fmax(e_ax, op_err(b, r, n));
+        static int8_t c8[M];
+        for (int i = 0; i < n; i++) c8[i] = (int8_t)((i * 37 + 11) % 256 - 128);
+        lm_kernels_ref.axpy_i8(r, -1.7f, c8, n);  lm_kernels_best->axpy_i8(b, -1.7f, c8, n);
+        e_ax = fmax(e_ax, op_err(b, r, n));
     }
-    printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g, axpy_f16 %.3g\n", e_rms, e_sm, e_sw, e_ge, e_ax);
+    printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g, axpy_f16/i8 %.3g\n", e_rms, e_sm, e_sw, e_ge, e_ax);
     CHECK(e_rms <= LM_TOL_RMSNORM);
     CHECK(e_sm <= LM_TOL_EXP_OPS);
     CHECK(e_sw <= LM_TOL_EXP_OPS);

@@ -30,6 +30,11 @@ void gemm_i8_ref(int64_t n, const void *w, int64_t wb, int nr, const int16_t *a,
     lm_gemm_pc_loop(dot_i8_ref, n, w, wb, nr, a, nt, out);
 }
 
+// y += a * x over int8 codes (the int8 KV cache's V rows): elementwise, so SIMD gives the same bits.
+void axpy_i8_ref(float *y, float a, const int8_t *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * (float)x[i];
+}
+
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
@@ -76,5 +81,16 @@ void gemm_i8_simd128(int64_t n, const void *w, int64_t wb, int nr, const int16_t
     int t = 0;
     for (; t + 2 <= nt; t += 2) i8_tile(n, w, wb, a + t * n, 2, out + 4 * t);
     if (t < nt) i8_tile(n, w, wb, a + t * n, 1, out + 4 * t);
+}
+void axpy_i8_simd128(float *y, float a, const int8_t *x, int n) {
+    v128_t va = wasm_f32x4_splat(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t w = wasm_i16x8_load8x8(x + i);
+        v128_t lo = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(w)), hi = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(w));
+        wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(va, lo)));
+        wasm_v128_store(y + i + 4, wasm_f32x4_add(wasm_v128_load(y + i + 4), wasm_f32x4_mul(va, hi)));
+    }
+    for (; i < n; i++) y[i] += a * (float)x[i];
 }
 #endif

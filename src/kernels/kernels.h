@@ -48,6 +48,7 @@ typedef struct {
     void (*gelu)(float *y, const float *x, int n);                  // gelu_tanh via ggml's fp16 table
     void (*swiglu)(float *y, const float *g, const float *u, int n);// silu(g)*u
     void (*axpy_f16)(float *y, float a, const uint16_t *x, int n); // y[i] += a * x[i], x f16 (attention's V rows)
+    void (*axpy_i8)(float *y, float a, const int8_t *x, int n);    // y[i] += a * x[i], x int8 codes (int8 KV cache)
 } lm_kernels;
 
 extern const lm_kernels lm_kernels_ref;
@@ -114,6 +115,7 @@ void  geglu_ref(float *y, const float *g, const float *u, int n);
 void  gelu_ref(float *y, const float *x, int n);
 void  swiglu_ref(float *y, const float *g, const float *u, int n);
 void  axpy_f16_ref(float *y, float a, const uint16_t *x, int n);
+void  axpy_i8_ref(float *y, float a, const int8_t *x, int n);
 
 #if defined(__wasm_simd128__)
 // ---- wasm SIMD128 twins (each below its _ref in the same file; parity in tests/test_kernels.c) ----
@@ -150,6 +152,7 @@ void  rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps
 void  softmax_simd128(float *x, int n);
 void  swiglu_simd128(float *y, const float *g, const float *u, int n);
 void  axpy_f16_simd128(float *y, float a, const uint16_t *x, int n);   // bit-identical to _ref
+void  axpy_i8_simd128(float *y, float a, const int8_t *x, int n);      // bit-identical to _ref
 #endif
 
 // ---- canonical evaluation orders ----

@@ -108,9 +108,7 @@ static float q8_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, 
 
 static void q8_gather(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
     const int8_t *vr = (const int8_t *)kv->v + cell * kvd + g * D;
-    (void)k;
-    float ws = w * kv->vs[cell * (kvd / D) + g];
-    for (int d = 0; d < D; d++) out[d] += ws * (float)vr[d];
+    k->axpy_i8(out, w * kv->vs[cell * (kvd / D) + g], vr, D);
 }
 
 typedef struct {
