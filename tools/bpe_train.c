@@ -9,6 +9,7 @@
 // emit an all-newline run that is a vocabulary entry directly); characters outside the alphabet
 // fall back to byte tokens.
 #define _POSIX_C_SOURCE 200809L   // strdup
+#include "fileio.h"
 #include "bpe_train.h"
 #include "gen.h"
 #include "../src/lm.h"
@@ -442,17 +443,6 @@ void bpe_write_keys(const bpe_vocab *v, gguf_writer *w) {
 
 // ---- command ----
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) buf[n] = 0;
-    else { free(buf); buf = NULL; }
-    if (f) fclose(f);
-    *len = buf ? (size_t)n : 0;
-    return buf;
-}
 
 // Tokenizes text with the engine's tokenizer over the written vocabulary: the count must equal
 // the trainer's own segmentation.
@@ -478,9 +468,9 @@ int cmd_bpe_train(int argc, char **argv) {
         fprintf(stderr, "usage: pocketlm bpe-train --text CORPUS.txt -o VOCAB.gguf [--vocab-size 4096] [--min-count 2]\n");
         return 2;
     }
-    size_t len;
-    char *text = slurp(in, &len);
-    if (!text) { fprintf(stderr, "%s: cannot read\n", in); return 1; }
+    uint64_t len;
+    char *text = (char *)tool_read_file(in, &len);
+    if (!text) return 1;
     bpe_vocab v;
     lm_status s = bpe_train(text, len, &o, &v);
     gguf_writer *w = s ? NULL : gw_new(32);

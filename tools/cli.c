@@ -1,5 +1,6 @@
 // cli.c — native developer CLI (build/pocketlm): info, logits, run, gen, tokenize, detokenize,
 // chat. Never part of the wasm build.
+#include "fileio.h"
 #include "../src/lm.h"
 #include "../src/sampler.h"
 #include "../src/tensor.h"
@@ -97,23 +98,11 @@ static int parse_args(int argc, char **argv, opts *o) {
     return 0;
 }
 
-static uint8_t *read_file(const char *path, uint64_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "%s: %s\n", path, strerror(errno)); return NULL; }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "%s: read failed\n", path); free(buf); buf = NULL; }
-    fclose(f);
-    *len = (uint64_t)n;
-    return buf;
-}
 
 static lm_model *load(const opts *o, uint8_t **buf) {
     uint64_t len;
     if (!o->model) { fprintf(stderr, "-m MODEL.gguf is required\n"); return NULL; }
-    if (!(*buf = read_file(o->model, &len))) return NULL;
+    if (!(*buf = tool_read_file(o->model, &len))) return NULL;
     lm_model *m;
     lm_status s = lm_model_load(*buf, len, &m);
     if (s) { fprintf(stderr, "%s: %s: %s\n", o->model, lm_status_name(s), lm_errmsg()); free(*buf); return NULL; }
@@ -308,7 +297,7 @@ static char *read_stdin(size_t *len) {
 static lm_vocab *load_vocab(const opts *o, uint8_t **buf) {
     uint64_t len;
     if (!o->model) { fprintf(stderr, "-m VOCAB.gguf is required\n"); return NULL; }
-    if (!(*buf = read_file(o->model, &len))) return NULL;
+    if (!(*buf = tool_read_file(o->model, &len))) return NULL;
     lm_vocab *v;
     lm_status s = lm_vocab_load(*buf, len, &v);
     if (s) { fprintf(stderr, "%s: %s: %s\n", o->model, lm_status_name(s), lm_errmsg()); free(*buf); return NULL; }
@@ -505,7 +494,7 @@ static int cmd_chat(const opts *o) {
     cp.add_generation_prompt = !o->no_gen; cp.enable_thinking = o->thinking; cp.date = o->date;
     if (o->format && (cp.format = lm_chat_format_from_name(o->format)) == LM_CHAT_COUNT) { fprintf(stderr, "unknown format '%s'\n", o->format); return 2; }
     uint64_t tlen;
-    uint8_t *tmpl = o->tmpl ? read_file(o->tmpl, &tlen) : NULL;
+    uint8_t *tmpl = o->tmpl ? tool_read_file(o->tmpl, &tlen) : NULL;
     if (o->tmpl && !tmpl) return 1;
     if (tmpl) { tmpl[tlen] = 0; cp.chat_template = (const char *)tmpl; }
     uint8_t *buf;

@@ -1,6 +1,7 @@
 // split.c — llama.cpp gguf-split shards of a model (tools/split.h). Each shard is a whole GGUF file
 // with its own header; only the first carries the model's metadata.
 #define _POSIX_C_SOURCE 200809L
+#include "fileio.h"
 #include "split.h"
 #include "gguf_write.h"
 #include "../src/gguf.h"
@@ -75,19 +76,6 @@ int gguf_split_write(const uint8_t *buf, uint64_t len, int n_shards, bool empty_
     return rc;
 }
 
-static uint8_t *slurp(const char *path, uint64_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "%s: %s\n", path, strerror(errno)); return NULL; }
-    uint8_t *buf = NULL;
-    if (!fseek(f, 0, SEEK_END)) {
-        long n = ftell(f);
-        if (n >= 0 && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-        *len = (uint64_t)(n < 0 ? 0 : n);
-    }
-    fclose(f);
-    if (!buf) fprintf(stderr, "%s: cannot read\n", path);
-    return buf;
-}
 
 int cmd_split(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: pocketlm split IN.gguf OUT_PREFIX N [--no-tensor-first-split]\n"); return 2; }
@@ -95,7 +83,7 @@ int cmd_split(int argc, char **argv) {
     bool empty_first = argc > 3 && !strcmp(argv[3], "--no-tensor-first-split");
     if (n < 1 || n > 99999) { fprintf(stderr, "split: N must be 1..99999\n"); return 2; }
     uint64_t len;
-    uint8_t *buf = slurp(argv[0], &len);
+    uint8_t *buf = tool_read_file(argv[0], &len);
     if (!buf) return 1;
     FILE **out = calloc((size_t)n, sizeof *out);
     int rc = out ? 0 : 1;

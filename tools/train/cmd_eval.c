@@ -1,5 +1,6 @@
 // cmd_eval.c — `pocketlm train-export` (checkpoint -> GGUF) and `pocketlm ppl` (perplexity of any
 // model the engine loads, over the same validation sequences the trainer scores).
+#include "../fileio.h"
 #include "cmds.h"
 #include "train.h"
 #include "../gguf_write.h"
@@ -11,17 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint8_t *read_bytes(const char *path, uint64_t *len) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n = -1;
-    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    if (f) fclose(f);
-    *len = buf ? (uint64_t)n : 0;
-    if (!buf) fprintf(stderr, "%s: cannot read\n", path);
-    return buf;
-}
 
 // ---- any GGUF with block-quantized or float weights -> the same model with f16/f32 matrices ----
 
@@ -35,7 +25,7 @@ static void fill_deq(void *ctx, int64_t r, float *out) {
 // Every key is kept; vectors are copied as they are; each 2-D tensor is dequantized to `type`.
 static bool float_copy(const char *in, const char *out, lm_type type) {
     uint64_t len;
-    uint8_t *buf = read_bytes(in, &len);
+    uint8_t *buf = tool_read_file(in, &len);
     gguf_file g;
     if (!buf || gguf_parse(buf, len, &g, NULL)) { fprintf(stderr, "%s: not a GGUF file\n", in); free(buf); return false; }
     gguf_writer *w = gw_new((uint32_t)g.alignment);
@@ -90,7 +80,7 @@ int cmd_train_export(int argc, char **argv) {
     tr_model m;
     tr_state s;
     uint64_t vlen;
-    uint8_t *vb = read_bytes(vocab, &vlen);
+    uint8_t *vb = tool_read_file(vocab, &vlen);
     bool ok = vb && tr_ckpt_load(ckpt, &m, &s) && tr_export(out, &m, s.w, &s.q, TYPES[t].type, vb, vlen, name, n_ctx);
     free(vb); free(s.w); free(s.m); free(s.v);
     return ok ? 0 : 1;
@@ -167,7 +157,7 @@ int cmd_ppl(int argc, char **argv) {
         return 2;
     }
     uint64_t len;
-    uint8_t *buf = read_bytes(a.model, &len);
+    uint8_t *buf = tool_read_file(a.model, &len);
     int rc = buf ? ppl_run(&a, buf, len) : 1;
     free(buf);
     return rc;

@@ -1,6 +1,7 @@
 // cmd_train.c — `pocketlm train`: the training loop (fresh, resumed, or QAT fine-tuning from a
 // checkpoint), loss log, validation loss and checkpoints.
 #define _POSIX_C_SOURCE 200809L   // clock_gettime
+#include "../fileio.h"
 #include "cmds.h"
 #include "train.h"
 #include "../../src/lm.h"
@@ -81,17 +82,6 @@ static bool parse(int argc, char **argv, train_args *a) {
            a->val_seqs > 0 && a->log_every > 0 && a->calib_batches >= 0 && a->chat_every >= 0;
 }
 
-static uint8_t *read_bytes(const char *path, uint64_t *len) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n = -1;
-    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    if (f) fclose(f);
-    *len = buf ? (uint64_t)n : 0;
-    if (!buf) fprintf(stderr, "train: cannot read %s\n", path);
-    return buf;
-}
 
 // The starting state: resumed, initialized from another checkpoint, or fresh from the preset.
 static bool initial_state(const train_args *a, int32_t n_vocab, tr_model *m, tr_state *s) {
@@ -220,7 +210,7 @@ int cmd_train(int argc, char **argv) {
     if (!parse(argc, argv, &a)) return usage();
     run r = { .a = &a };
     uint64_t vlen;
-    uint8_t *vocab = read_bytes(a.vocab, &vlen);
+    uint8_t *vocab = tool_read_file(a.vocab, &vlen);
     lm_vocab *v = NULL;
     int rc = 1;
     if (!vocab || lm_vocab_load(vocab, vlen, &v)) { fprintf(stderr, "train: %s: not a vocabulary\n", a.vocab); free(vocab); return 1; }

@@ -1,22 +1,12 @@
 // data.c — the training and validation texts as token ids (the engine's tokenizer over the
 // trained vocabulary) and sequence sampling. Sequences start at line starts (a verse, in the KJV
 // corpus) after BOS, the way generation starts from a prompt.
+#include "../fileio.h"
 #include "train.h"
 #include "../../src/lm.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = -1;
-    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    if (f) fclose(f);
-    *len = buf ? (size_t)n : 0;
-    return buf;
-}
 
 // Token t is a run of newlines.
 static bool newline_token(const lm_vocab *v, lm_token t) {
@@ -29,10 +19,11 @@ static bool newline_token(const lm_vocab *v, lm_token t) {
 
 bool tr_text_load(tr_text *t, const char *path, const uint8_t *vocab_gguf, uint64_t vocab_len) {
     memset(t, 0, sizeof *t);
-    size_t len;
-    char *text = read_all(path, &len);
+    uint64_t len;
+    char *text = (char *)tool_read_file(path, &len);
     lm_vocab *v = NULL;
-    if (!text || len > INT32_MAX) { fprintf(stderr, "train: cannot read %s\n", path); free(text); return false; }
+    if (!text) return false;
+    if (len > INT32_MAX) { fprintf(stderr, "train: %s is too large\n", path); free(text); return false; }
     if (lm_vocab_load(vocab_gguf, vocab_len, &v)) { fprintf(stderr, "train: vocabulary: %s\n", lm_errmsg()); free(text); return false; }
     int32_t n = lm_tokenize(v, text, (int32_t)len, NULL, 0, false, false);
     lm_vocab_info vi;
