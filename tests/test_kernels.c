@@ -630,6 +630,9 @@ static void test_ops_parity(void) {
         for (int i = 0; i < n; i++) c8[i] = (int8_t)((i * 37 + 11) % 256 - 128);
         lm_kernels_ref.axpy_i8(r, -1.7f, c8, n);  lm_kernels_best->axpy_i8(b, -1.7f, c8, n);
         e_ax = fmax(e_ax, op_err(b, r, n));
+        for (int i = 0; i < n; i++) r[i] = (float)c8[i];           // the K dot of the int8 KV cache
+        float d_ref = lm_kernels_ref.dot_f32_i8(n, c8, x), d_best = lm_kernels_best->dot_f32_i8(n, c8, x);
+        e_ax = fmax(e_ax, op_err(&d_best, &d_ref, 1) + (d_ref != lm_kernels_ref.vec_dot[LM_TYPE_F32](n, r, x)));
     }
     printf("parity ops: rmsnorm %.3g, softmax %.3g, swiglu %.3g, gelu/geglu %.3g, axpy_f16/i8 %.3g\n", e_rms, e_sm, e_sw, e_ge, e_ax);
     CHECK(e_rms <= LM_TOL_RMSNORM);

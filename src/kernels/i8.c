@@ -35,6 +35,21 @@ void axpy_i8_ref(float *y, float a, const int8_t *x, int n) {
     for (int i = 0; i < n; i++) y[i] += a * (float)x[i];
 }
 
+// The canonical float dot (kernels.h, as vec_dot_f32_ref) of the codes as floats with q.
+float dot_f32_i8_ref(int64_t n, const int8_t *c, const float *q) {
+    float cf[256];
+    double sum = 0.0;
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int len = (int)(n8 - i < 256 ? n8 - i : 256);
+        for (int e = 0; e < len; e++) cf[e] = (float)c[i + e];
+        sum += lm_fdot_chunk(cf, q + i, len);
+        i += len;
+    }
+    for (; i < n; i++) sum += (double)c[i] * (double)q[i];
+    return (float)sum;
+}
+
 #if defined(__wasm_simd128__)
 #include "simd128.h"
 
@@ -92,5 +107,24 @@ void axpy_i8_simd128(float *y, float a, const int8_t *x, int n) {
         wasm_v128_store(y + i + 4, wasm_f32x4_add(wasm_v128_load(y + i + 4), wasm_f32x4_mul(va, hi)));
     }
     for (; i < n; i++) y[i] += a * (float)x[i];
+}
+// vec_dot_f32_simd128's lane structure with the 8 codes widened in registers.
+float dot_f32_i8_simd128(int64_t n, const int8_t *c, const float *q) {
+    double sum = 0.0;
+    int64_t i = 0, n8 = n - n % 8;
+    while (i < n8) {
+        int64_t end = i + 256 < n8 ? i + 256 : n8;
+        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+        for (; i < end; i += 8) {
+            v128_t w = wasm_i16x8_load8x8(c + i);
+            v128_t xa = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(w)), xb = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(w));
+            v128_t ya = wasm_v128_load(q + i), yb = wasm_v128_load(q + i + 4);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_i32x4_shuffle(xa, xb, 0, 2, 4, 6), wasm_i32x4_shuffle(ya, yb, 0, 2, 4, 6)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_i32x4_shuffle(xa, xb, 1, 3, 5, 7), wasm_i32x4_shuffle(ya, yb, 1, 3, 5, 7)));
+        }
+        sum += lm_hsum_f32x4_f64(wasm_f32x4_add(s0, s1));
+    }
+    for (; i < n; i++) sum += (double)c[i] * (double)q[i];
+    return (float)sum;
 }
 #endif

@@ -31,7 +31,7 @@ const lm_kernels lm_kernels_ref = {
     .dot_pc = { [LM_TYPE_Q2_C] = dot_q2_c_ref, [LM_TYPE_Q4_C] = dot_q4_c_ref, [LM_TYPE_I8] = dot_i8_ref },
     .gemm_pc = { [LM_TYPE_Q2_C] = gemm_q2_c_ref, [LM_TYPE_Q4_C] = gemm_q4_c_ref, [LM_TYPE_I8] = gemm_i8_ref },
     .rmsnorm = rmsnorm_ref, .softmax = softmax_ref, .geglu = geglu_ref, .gelu = gelu_ref, .swiglu = swiglu_ref,
-    .axpy_f16 = axpy_f16_ref, .axpy_i8 = axpy_i8_ref,
+    .axpy_f16 = axpy_f16_ref, .axpy_i8 = axpy_i8_ref, .dot_f32_i8 = dot_f32_i8_ref,
 };
 
 #if defined(__wasm_simd128__)
@@ -66,7 +66,7 @@ static const lm_kernels simd128 = {
     .dot_pc = { [LM_TYPE_Q2_C] = dot_q2_c_simd128, [LM_TYPE_Q4_C] = dot_q4_c_simd128, [LM_TYPE_I8] = dot_i8_simd128 },
     .gemm_pc = { [LM_TYPE_Q2_C] = gemm_q2_c_simd128, [LM_TYPE_Q4_C] = gemm_q4_c_simd128, [LM_TYPE_I8] = gemm_i8_simd128 },
     .rmsnorm = rmsnorm_simd128, .softmax = softmax_simd128, .swiglu = swiglu_simd128, .axpy_f16 = axpy_f16_simd128,
-    .axpy_i8 = axpy_i8_simd128,
+    .axpy_i8 = axpy_i8_simd128, .dot_f32_i8 = dot_f32_i8_simd128,
     .geglu = geglu_ref /* no SIMD: table lookup */, .gelu = gelu_ref /* no SIMD: table lookup */,
 };
 const lm_kernels *const lm_kernels_best = &simd128;

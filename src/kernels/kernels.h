@@ -49,6 +49,7 @@ typedef struct {
     void (*swiglu)(float *y, const float *g, const float *u, int n);// silu(g)*u
     void (*axpy_f16)(float *y, float a, const uint16_t *x, int n); // y[i] += a * x[i], x f16 (attention's V rows)
     void (*axpy_i8)(float *y, float a, const int8_t *x, int n);    // y[i] += a * x[i], x int8 codes (int8 KV cache)
+    float (*dot_f32_i8)(int64_t n, const int8_t *c, const float *q); // vec_dot_f32 of (float)c and q (int8 KV's K rows)
 } lm_kernels;
 
 extern const lm_kernels lm_kernels_ref;
@@ -116,6 +117,7 @@ void  gelu_ref(float *y, const float *x, int n);
 void  swiglu_ref(float *y, const float *g, const float *u, int n);
 void  axpy_f16_ref(float *y, float a, const uint16_t *x, int n);
 void  axpy_i8_ref(float *y, float a, const int8_t *x, int n);
+float dot_f32_i8_ref(int64_t n, const int8_t *c, const float *q);
 
 #if defined(__wasm_simd128__)
 // ---- wasm SIMD128 twins (each below its _ref in the same file; parity in tests/test_kernels.c) ----
@@ -153,6 +155,7 @@ void  softmax_simd128(float *x, int n);
 void  swiglu_simd128(float *y, const float *g, const float *u, int n);
 void  axpy_f16_simd128(float *y, float a, const uint16_t *x, int n);   // bit-identical to _ref
 void  axpy_i8_simd128(float *y, float a, const int8_t *x, int n);      // bit-identical to _ref
+float dot_f32_i8_simd128(int64_t n, const int8_t *c, const float *q);  // bit-identical to _ref
 #endif
 
 // ---- canonical evaluation orders ----

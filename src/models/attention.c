@@ -101,9 +101,7 @@ static void q8_query(const float *q, float *qk, int D) { memcpy(qk, q, (size_t)D
 
 static float q8_score(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, const float *qk, int D, int kvd) {
     const int8_t *kr = (const int8_t *)kv->k + cell * kvd + g * D;
-    float kf[4096];
-    for (int d = 0; d < D; d++) kf[d] = (float)kr[d];
-    return k->vec_dot[LM_TYPE_F32](D, kf, qk) * kv->ks[cell * (kvd / D) + g];
+    return k->dot_f32_i8(D, kr, qk) * kv->ks[cell * (kvd / D) + g];
 }
 
 static void q8_gather(const lm_kernels *k, const lm_kv_layer *kv, int64_t cell, int g, float w, float *out, int D, int kvd) {
